@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'StitchMtls.psm1'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f0c7f55-3b8e-4d0a-9d5e-2f4b8f3c1a70'
+    Author               = 'StitchMtls'
+    CompanyName          = 'StitchMtls'
+    Copyright            = '(c) StitchMtls. MIT licence.'
+    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test and expiry monitoring.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('StitchMtls.Format.ps1xml')
+    FunctionsToExport    = @()
+    CmdletsToExport      = @(
+        'New-StitchCsr'
+        'Import-StitchChain'
+        'Test-StitchMtls'
+        'Get-StitchCertExpiry'
+        'Get-StitchMtlsEndpoint'
+    )
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Stitch', 'mTLS', 'TLS', 'Certificate', 'CSR', 'PKI')
+            ProjectUri = 'https://github.com/stitchmtls/StitchMtls'
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using StitchMtls.Pem;
+
+namespace StitchMtls;
+
+/// <summary>Reads X.509 certificates from PEM files (one or many blocks) or a single DER certificate.</summary>
+public static class CertificateFile
+{
+    /// <exception cref="StitchMtlsException"><c>CertificateFileNotFound</c> or <c>CertificateFileInvalid</c>.</exception>
+    public static IReadOnlyList<X509Certificate2> Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new StitchMtlsException("CertificateFileNotFound", FailureCategory.ObjectNotFound,
+                $"Cannot find the certificate file '{path}' because it does not exist.", path);
+        }
+
+        IReadOnlyList<X509Certificate2> certificates = Parse(File.ReadAllBytes(path));
+        if (certificates.Count == 0)
+        {
+            throw new StitchMtlsException("CertificateFileInvalid", FailureCategory.InvalidData,
+                $"The file '{path}' contains no certificate. Expected PEM blocks 'BEGIN CERTIFICATE' or one DER " +
+                "certificate.", path);
+        }
+
+        return certificates;
+    }
+
+    /// <summary>The certificates in <paramref name="content"/>; empty when it holds none.</summary>
+    public static IReadOnlyList<X509Certificate2> Parse(byte[] content)
+    {
+        var certificates = new List<X509Certificate2>();
+        if (PemDocument.LooksLikePem(content))
+        {
+            foreach (PemBlock block in PemDocument.ReadBlocks(content))
+            {
+                if (block.Label is "CERTIFICATE" or "TRUSTED CERTIFICATE" or "X509 CERTIFICATE")
+                {
+                    TryAdd(certificates, block.Data);
+                }
+            }
+        }
+        else if (content.Length > 0 && content[0] == 0x30)
+        {
+            TryAdd(certificates, content);
+        }
+
+        return certificates;
+    }
+
+    public static string ToPem(IEnumerable<X509Certificate2> certificates)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (X509Certificate2 certificate in certificates)
+        {
+            text.Append(PemDocument.Write("CERTIFICATE", certificate.RawData));
+        }
+
+        return text.ToString();
+    }
+
+    private static void TryAdd(List<X509Certificate2> certificates, byte[] der)
+    {
+        try
+        {
+            certificates.Add(new X509Certificate2(der));
+        }
+        catch (CryptographicException)
+        {
+            // A block that is not a certificate is passed over, like any other text in the file.
+        }
+    }
+}

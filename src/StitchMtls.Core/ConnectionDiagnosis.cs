@@ -1,0 +1,92 @@
+using System.Collections.Generic;
+
+namespace StitchMtls;
+
+/// <summary>
+/// The gateway's documented failure table in plain words: what each outcome means and what to do about it.
+/// </summary>
+internal static class ConnectionDiagnosis
+{
+    private static readonly Dictionary<int, string> s_alertNames = new()
+    {
+        [10] = "unexpected_message", [20] = "bad_record_mac", [40] = "handshake_failure",
+        [42] = "bad_certificate", [43] = "unsupported_certificate", [44] = "certificate_revoked",
+        [45] = "certificate_expired", [46] = "certificate_unknown", [47] = "illegal_parameter",
+        [48] = "unknown_ca", [49] = "access_denied", [50] = "decode_error", [51] = "decrypt_error",
+        [70] = "protocol_version", [71] = "insufficient_security", [80] = "internal_error",
+        [112] = "unrecognized_name", [116] = "certificate_required", [120] = "no_application_protocol",
+    };
+
+    public static string AlertName(int alert) =>
+        s_alertNames.TryGetValue(alert, out string? name) ? name : $"alert {alert}";
+
+    /// <summary>The diagnosis id and words for a TLS alert the server sent about our certificate.</summary>
+    public static (string Id, string Text) ForAlert(int alert, ClientCertificate certificate)
+    {
+        string name = AlertName(alert);
+        string missingIntermediate = certificate.Intermediates.Count == 0
+            ? " The intermediate certificate was not supplied: pass the chain file Import-StitchChain wrote " +
+              "(leaf, intermediate, root), not the leaf alone."
+            : string.Empty;
+        string notChained = $"The gateway rejected the client certificate '{certificate.Leaf.Subject}' during the " +
+            $"TLS handshake ({name}): the certificate does not chain to the CA the gateway trusts. Use the " +
+            "certificate Stitch signed for this environment, with its intermediate, and the key it was issued for." +
+            missingIntermediate;
+        return alert switch
+        {
+            48 => ("UnknownCa", notChained),
+            42 or 43 or 46 => ("BadCertificate", notChained),
+            45 => ("ClientCertificateExpired", $"The gateway rejected the client certificate " +
+                $"'{certificate.Leaf.Subject}' as expired ({name}). Renew it: New-StitchCsr, then send the CSR to " +
+                "Stitch."),
+            116 => ("ClientCertificateRequired", "The gateway requires a client certificate and none was accepted " +
+                $"({name}). Check that the certificate has its private key and the clientAuth usage."),
+            70 => ("ProtocolMismatch", $"The gateway refused the TLS version ({name}); it needs TLS 1.2 or 1.3."),
+            _ => ("HandshakeFailure", $"The TLS handshake failed with the alert {name}. " + notChained),
+        };
+    }
+
+    public static string ConnectTimeout(string target, string? address, double seconds)
+    {
+        return $"No TCP connection to {target} within {seconds:0} s: the traffic is probably dropped by an egress " +
+            $"firewall. Allow outbound TCP port 443 to {address ?? StitchEndpoint.DocumentedAddress}.";
+    }
+
+    public static string RbacDenied(ClientCertificate certificate, string endpoint)
+    {
+        return "The TLS handshake succeeded, but the gateway answered 403 'RBAC: access denied': the certificate " +
+            $"CN '{certificate.CommonName}' is not enabled for {endpoint}. Ask Stitch's onboarding team to enable " +
+            $"CN '{certificate.CommonName}' (thumbprint {certificate.Leaf.Thumbprint}) for this endpoint.";
+    }
+
+    public static (string Id, string Text) ForOAuthError(string error, string? description)
+    {
+        string detail = string.IsNullOrWhiteSpace(description) ? string.Empty : $" The server said: {description}";
+        return error switch
+        {
+            "invalid_client" => ("TokenInvalidClient", "The certificate was accepted, but the token endpoint " +
+                "rejected the client credentials (invalid_client): the client ID or secret is wrong, or the client " +
+                "is not enabled for mTLS. Check -Credential, then ask Stitch to enable the client for mTLS." + detail),
+            "invalid_scope" => ("TokenInvalidScope", "The token endpoint rejected the requested scopes " +
+                "(invalid_scope): request only scopes this client is granted." + detail),
+            "unauthorized_client" => ("TokenUnauthorizedClient", "The client may not use the client_credentials " +
+                "grant (unauthorized_client). Ask Stitch to enable it." + detail),
+            _ => ("Token" + ToPascalCase(error), $"The token endpoint rejected the request ({error})." + detail),
+        };
+    }
+
+    private static string ToPascalCase(string code)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string part in code.Split('_', System.StringSplitOptions.RemoveEmptyEntries))
+        {
+            string letters = new(System.Array.FindAll(part.ToCharArray(), char.IsAsciiLetterOrDigit));
+            if (letters.Length > 0)
+            {
+                text.Append(char.ToUpperInvariant(letters[0])).Append(letters.Substring(1));
+            }
+        }
+
+        return text.Length == 0 ? "Error" : text.ToString();
+    }
+}

@@ -1,0 +1,488 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using StitchMtls.Platform;
+
+namespace StitchMtls;
+
+/// <summary>Client credentials for the token request: user name = client_id, password = client_secret.</summary>
+public sealed record ClientCredential(string ClientId, string ClientSecret)
+{
+    public override string ToString() => $"ClientCredential {{ ClientId = {ClientId} }}";
+}
+
+/// <summary>What to test, with what.</summary>
+public sealed class ConnectionTestOptions
+{
+    public required StitchEndpoint Endpoint { get; init; }
+
+    public required ClientCertificate Certificate { get; init; }
+
+    /// <summary>CA certificates the server's certificate must chain to; the system trust store when null.</summary>
+    public X509Certificate2Collection? ServerCertificateAuthority { get; init; }
+
+    public ClientCredential? Credential { get; init; }
+
+    public IReadOnlyList<string> Scopes { get; init; } = Array.Empty<string>();
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Tests an mTLS endpoint stage by stage (TCP connect, TLS handshake with the client chain, an HTTP request,
+/// and optionally a client-credentials token request) and explains a failure the way the gateway documents it.
+/// </summary>
+/// <remarks>
+/// The TLS handshake runs on our own <see cref="SslStream"/> inside the HTTP handler's connect callback, so each
+/// stage is timed and classified separately. Under TLS 1.3 a rejected client certificate is reported only on the
+/// first read after the handshake (RFC 8446 section 4.4.2.4); the alert is recognised there and reported as a
+/// TLS failure, never as an HTTP one.
+/// </remarks>
+public sealed class ConnectionTest
+{
+    private const int MaxResponseBytes = 1024 * 1024;
+
+    private readonly ConnectionTestOptions _options;
+    private readonly IOperationLog _log;
+    private readonly List<ConnectionStageResult> _stages = new();
+    private readonly Stopwatch _stageWatch = new();
+    private ConnectionStage _current = ConnectionStage.Connect;
+    private string? _remoteAddress;
+    private string? _tlsProtocol;
+    private string? _serverCertificateProblem;
+
+    private ConnectionTest(ConnectionTestOptions options, IOperationLog log)
+    {
+        _options = options;
+        _log = log;
+    }
+
+    public static Task<StitchMtlsTestResult> RunAsync(ConnectionTestOptions options, IOperationLog log,
+        CancellationToken cancellationToken = default)
+    {
+        return new ConnectionTest(options, log).RunAsync(cancellationToken);
+    }
+
+    private Uri Target => _options.Credential is null ? _options.Endpoint.MtlsUri : _options.Endpoint.TokenUri;
+
+    private async Task<StitchMtlsTestResult> RunAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = ConnectAsync,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+        };
+        using var client = new HttpClient(handler)
+        {
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+            MaxResponseContentBufferSize = MaxResponseBytes,
+        };
+        using HttpRequestMessage request = CreateRequest();
+
+        Begin(ConnectionStage.Connect, $"Connecting to {Target.Host}:{Target.Port}.");
+        try
+        {
+            using HttpResponseMessage response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            string body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+            return InterpretResponse((int)response.StatusCode, body);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException
+            or AuthenticationException or SocketException)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            return InterpretFailure(ex, timedOut: timeout.IsCancellationRequested);
+        }
+    }
+
+    private HttpRequestMessage CreateRequest()
+    {
+        // The handler speaks plain HTTP over the stream our callback returns, which is already TLS; the Host
+        // header keeps the https authority the server expects.
+        var plainUri = new Uri($"http://{Target.Host}:{Target.Port}{Target.PathAndQuery}");
+        HttpRequestMessage request;
+        if (_options.Credential is null)
+        {
+            request = new HttpRequestMessage(HttpMethod.Get, plainUri);
+        }
+        else
+        {
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("client_id", _options.Credential.ClientId),
+                new("client_secret", _options.Credential.ClientSecret),
+                new("grant_type", "client_credentials"),
+                new("audience", StitchEndpoint.TokenAudience),
+            };
+            if (_options.Scopes.Count > 0)
+            {
+                form.Add(new("scope", string.Join(' ', _options.Scopes)));
+            }
+
+            request = new HttpRequestMessage(HttpMethod.Post, plainUri) { Content = new FormUrlEncodedContent(form) };
+        }
+
+        request.Headers.Host = Target.Authority;
+        request.Headers.UserAgent.ParseAdd("StitchMtls/" + typeof(ConnectionTest).Assembly.GetName().Version);
+        return request;
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+            _remoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.ToString();
+            Complete($"Connected to {_remoteAddress}.");
+
+            Begin(ConnectionStage.Tls, $"TLS handshake with {Target.Host}, presenting " +
+                $"'{_options.Certificate.Leaf.Subject}' and {_options.Certificate.Intermediates.Count} " +
+                "intermediate(s).");
+            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+            await tls.AuthenticateAsClientAsync(CreateTlsOptions(), token).ConfigureAwait(false);
+            _tlsProtocol = DescribeProtocol(tls.SslProtocol);
+            Complete($"Negotiated {_tlsProtocol}; the server certificate '{tls.RemoteCertificate?.Subject}' is " +
+                "trusted.");
+
+            Begin(ConnectionStage.Http, $"Sending {(_options.Credential is null ? "GET" : "POST")} " +
+                $"{Target.AbsolutePath}.");
+            return tls;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private SslClientAuthenticationOptions CreateTlsOptions()
+    {
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = Target.Host,
+            ClientCertificateContext = _options.Certificate.CreateContext(),
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = ValidateServerCertificate,
+        };
+    }
+
+    private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain,
+        SslPolicyErrors errors)
+    {
+        if (certificate is null)
+        {
+            _serverCertificateProblem = "the server sent no certificate";
+            return false;
+        }
+
+        var problems = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            problems.Add($"it is not valid for the host name '{Target.Host}'");
+        }
+
+        if (_options.ServerCertificateAuthority is { Count: > 0 } authorities)
+        {
+            using var custom = new X509Chain();
+            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            custom.ChainPolicy.CustomTrustStore.AddRange(authorities);
+            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            custom.ChainPolicy.DisableCertificateDownloads = true;
+            if (chain is not null)
+            {
+                foreach (X509ChainElement element in chain.ChainElements)
+                {
+                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+
+            if (!custom.Build(new X509Certificate2(certificate)))
+            {
+                problems.Add("it does not chain to -ServerCertificateAuthority (" + DescribeChain(custom) + ")");
+            }
+        }
+        else if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            problems.Add("it does not chain to a root this machine trusts (" + DescribeChain(chain) + ")");
+        }
+
+        if (problems.Count == 0)
+        {
+            return true;
+        }
+
+        _serverCertificateProblem = $"The server certificate '{certificate.Subject}' is not trusted: " +
+            string.Join("; ", problems) + ".";
+        return false;
+    }
+
+    private StitchMtlsTestResult InterpretResponse(int status, string body)
+    {
+        if (status == 403 && body.Contains("RBAC: access denied", StringComparison.Ordinal))
+        {
+            Fail($"HTTP 403 'RBAC: access denied'.");
+            return Result(false, "RbacDenied", ConnectionDiagnosis.RbacDenied(_options.Certificate,
+                _options.Endpoint.MtlsUri.ToString()), status);
+        }
+
+        if (_options.Credential is null)
+        {
+            Complete($"HTTP {status}: the gateway admitted the client certificate.");
+            return Result(true, "Success", $"The gateway accepted the client certificate " +
+                $"'{_options.Certificate.Leaf.Subject}' over {_tlsProtocol} and answered HTTP {status}.", status);
+        }
+
+        Complete($"HTTP {status} from the token endpoint.");
+        Begin(ConnectionStage.Token, "Reading the token response.");
+        return InterpretToken(status, body);
+    }
+
+    private StitchMtlsTestResult InterpretToken(int status, string body)
+    {
+        // The access token is read only to confirm it is there; it is never stored, logged or returned.
+        JsonElement json;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(body);
+            json = document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            Fail($"HTTP {status} with a body that is not JSON.");
+            return Result(false, "TokenResponseInvalid", $"The token endpoint answered HTTP {status} with a body " +
+                "that is not an OAuth 2.0 JSON response. Check that -Endpoint points at Stitch's token host.", status);
+        }
+
+        if (status == 200 && json.ValueKind == JsonValueKind.Object && json.TryGetProperty("access_token", out _))
+        {
+            TimeSpan? lifetime = json.TryGetProperty("expires_in", out JsonElement expires)
+                && expires.TryGetInt32(out int seconds) ? TimeSpan.FromSeconds(seconds) : null;
+            Complete($"Received a {TokenType(json)} token valid for {lifetime?.TotalSeconds:0} s.");
+            return Result(true, "Success", $"The gateway accepted the client certificate " +
+                $"'{_options.Certificate.Leaf.Subject}' over {_tlsProtocol}, and the token request succeeded: the " +
+                $"token is valid for {lifetime?.TotalSeconds:0} s.", status, lifetime);
+        }
+
+        string error = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("error", out JsonElement code)
+            ? code.GetString() ?? "unknown" : "unknown";
+        string? description = json.ValueKind == JsonValueKind.Object
+            && json.TryGetProperty("error_description", out JsonElement text) ? text.GetString() : null;
+        (string id, string diagnosis) = ConnectionDiagnosis.ForOAuthError(error, description);
+        Fail($"HTTP {status}, OAuth error '{error}'.");
+        return Result(false, id, diagnosis, status);
+    }
+
+    private StitchMtlsTestResult InterpretFailure(Exception exception, bool timedOut)
+    {
+        if (timedOut)
+        {
+            return TimedOut();
+        }
+
+        if (_current == ConnectionStage.Connect)
+        {
+            return ConnectFailed(exception);
+        }
+
+        if (_serverCertificateProblem is not null)
+        {
+            FailStage(ConnectionStage.Tls, _serverCertificateProblem);
+            return Result(false, "ServerCertificateUntrusted", _serverCertificateProblem + " Check -Endpoint, or " +
+                "give the CA that issued the server certificate with -ServerCertificateAuthority; if neither " +
+                "applies, something between you and Stitch is intercepting TLS.");
+        }
+
+        int? alert = TlsPlatform.ReceivedAlert(exception);
+        if (alert is not null)
+        {
+            string when = _current == ConnectionStage.Tls ? "during the handshake" : "after the handshake";
+            FailStage(ConnectionStage.Tls, $"The server sent the TLS alert {ConnectionDiagnosis.AlertName(alert.Value)} " +
+                $"{when}.");
+            (string id, string text) = ConnectionDiagnosis.ForAlert(alert.Value, _options.Certificate);
+            return Result(false, id, text);
+        }
+
+        if (_current == ConnectionStage.Tls)
+        {
+            FailStage(ConnectionStage.Tls, "The TLS handshake failed: " + Innermost(exception).Message);
+            return Result(false, "HandshakeFailure", "The TLS handshake failed without a TLS alert (" +
+                Innermost(exception).Message + "). Check that the endpoint speaks TLS 1.2 or 1.3 and that no proxy " +
+                "or firewall interferes.");
+        }
+
+        if (_tlsProtocol == "TLS 1.3")
+        {
+            FailStage(ConnectionStage.Tls, "The server closed the connection after the handshake without a reply.");
+            return Result(false, "ClosedAfterHandshake", "The server closed the connection right after the TLS 1.3 " +
+                "handshake without answering, which is how a gateway that rejects the client certificate can " +
+                "behave: check that the certificate chains to the CA Stitch issued it from.");
+        }
+
+        FailStage(_current, "The request failed: " + Innermost(exception).Message);
+        return Result(false, "HttpFailure", $"The connection failed during the {_current} stage: " +
+            Innermost(exception).Message);
+    }
+
+    private StitchMtlsTestResult TimedOut()
+    {
+        double seconds = _options.Timeout.TotalSeconds;
+        FailStage(_current, $"No progress within {seconds:0} s.");
+        string target = $"{Target.Host}:{Target.Port}";
+        return _current switch
+        {
+            ConnectionStage.Connect => Result(false, "ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target,
+                _options.Endpoint.IPAddress, seconds)),
+            ConnectionStage.Tls => Result(false, "TlsTimeout", $"The TCP connection to {target} was made, but the " +
+                $"TLS handshake did not complete within {seconds:0} s: the server does not speak TLS, or a proxy or " +
+                "firewall holds the traffic."),
+            _ => Result(false, "ResponseTimeout", $"The {_current} stage got no response from {target} within " +
+                $"{seconds:0} s after the handshake. Retry with a longer -TimeoutSec; if it persists, report it to " +
+                "Stitch with the time of the attempt."),
+        };
+    }
+
+    private StitchMtlsTestResult ConnectFailed(Exception exception)
+    {
+        SocketException? socket = Find<SocketException>(exception);
+        string target = $"{Target.Host}:{Target.Port}";
+        (string id, string text) = socket?.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => ("ConnectionRefused", $"The connection to {target} was refused: " +
+                "nothing listens there, or a firewall rejects it actively. Check -Endpoint and the port."),
+            SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ("DnsFailure",
+                $"The host name '{Target.Host}' could not be resolved. Check DNS on this machine."),
+            SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target,
+                _options.Endpoint.IPAddress, _options.Timeout.TotalSeconds)),
+            _ => ("ConnectFailed", $"Could not connect to {target}: {Innermost(exception).Message}"),
+        };
+        FailStage(ConnectionStage.Connect, Innermost(exception).Message);
+        return Result(false, id, text);
+    }
+
+    private void Begin(ConnectionStage stage, string narration)
+    {
+        _current = stage;
+        _stageWatch.Restart();
+        _log.Verbose($"[{stage}] {narration}");
+    }
+
+    private void Complete(string detail)
+    {
+        _stages.Add(new ConnectionStageResult
+        {
+            Stage = _current, Success = true, Duration = _stageWatch.Elapsed, Detail = detail,
+        });
+        _log.Verbose($"[{_current}] {detail}");
+    }
+
+    private void Fail(string detail) => FailStage(_current, detail);
+
+    /// <summary>Records a failure; a stage that looked complete (TLS 1.3) is marked failed in place.</summary>
+    private void FailStage(ConnectionStage stage, string detail)
+    {
+        ConnectionStageResult? earlier = _stages.FirstOrDefault(result => result.Stage == stage);
+        if (earlier is not null)
+        {
+            earlier.Success = false;
+            earlier.Detail = detail;
+            _stages.RemoveAll(result => result.Stage > stage);
+        }
+        else
+        {
+            _stages.Add(new ConnectionStageResult
+            {
+                Stage = stage, Success = false, Duration = _stageWatch.Elapsed, Detail = detail,
+            });
+        }
+
+        _current = stage;
+        _log.Verbose($"[{stage}] Failed: {detail}");
+    }
+
+    private StitchMtlsTestResult Result(bool success, string id, string diagnosis, int? status = null,
+        TimeSpan? tokenLifetime = null)
+    {
+        return new StitchMtlsTestResult
+        {
+            Endpoint = _options.Endpoint.MtlsUri.ToString(),
+            Success = success,
+            Stage = _current,
+            FailedStage = success ? null : _current,
+            DiagnosisId = id,
+            Diagnosis = diagnosis,
+            TlsProtocol = _tlsProtocol,
+            ClientCertificateSubject = _options.Certificate.Leaf.Subject,
+            ClientCertificateThumbprint = _options.Certificate.Leaf.Thumbprint,
+            RemoteAddress = _remoteAddress,
+            HttpStatus = status,
+            TokenLifetime = tokenLifetime,
+            Stages = _stages.ToList(),
+        };
+    }
+
+    private static string TokenType(JsonElement json) =>
+        json.TryGetProperty("token_type", out JsonElement type) ? type.GetString() ?? "bearer" : "bearer";
+
+    private static string DescribeProtocol(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLS 1.3",
+        SslProtocols.Tls12 => "TLS 1.2",
+        _ => protocol.ToString(),
+    };
+
+    private static string DescribeChain(X509Chain? chain)
+    {
+        if (chain is null || chain.ChainStatus.Length == 0)
+        {
+            return "no chain could be built";
+        }
+
+        return string.Join("; ", chain.ChainStatus.Select(status => status.StatusInformation.Trim()).Distinct());
+    }
+
+    private static T? Find<T>(Exception exception) where T : Exception
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        Exception current = exception;
+        while (current.InnerException is not null)
+        {
+            current = current.InnerException;
+        }
+
+        return current;
+    }
+}

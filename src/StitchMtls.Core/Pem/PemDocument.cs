@@ -1,0 +1,52 @@
+using System;
+using System.Collections.Generic;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace StitchMtls.Pem;
+
+/// <summary>One decoded PEM block: its label (RFC 7468) and the DER bytes it carried.</summary>
+internal sealed record PemBlock(string Label, byte[] Data);
+
+/// <summary>
+/// Reads the PEM blocks of a file the way people actually deliver them: LF or CRLF, with or without a UTF-8
+/// byte order mark, with explanatory text before, between and after the blocks (RFC 7468 section 5.2).
+/// </summary>
+internal static class PemDocument
+{
+    private static readonly byte[] s_utf8Bom = { 0xEF, 0xBB, 0xBF };
+
+    public static bool LooksLikePem(byte[] content)
+    {
+        return Encoding.ASCII.GetString(content, 0, Math.Min(content.Length, 64 * 1024)).Contains("-----BEGIN ",
+            StringComparison.Ordinal);
+    }
+
+    public static IReadOnlyList<PemBlock> ReadBlocks(byte[] content)
+    {
+        ReadOnlySpan<byte> bytes = content;
+        if (bytes.StartsWith(s_utf8Bom))
+        {
+            bytes = bytes.Slice(s_utf8Bom.Length);
+        }
+
+        // Latin-1 maps every byte to one char, so stray non-UTF-8 text around the blocks cannot break decoding.
+        string text = Encoding.Latin1.GetString(bytes);
+        var blocks = new List<PemBlock>();
+        ReadOnlySpan<char> remaining = text;
+        while (PemEncoding.TryFind(remaining, out PemFields fields))
+        {
+            string label = remaining[fields.Label].ToString();
+            byte[] data = Convert.FromBase64String(remaining[fields.Base64Data].ToString());
+            blocks.Add(new PemBlock(label, data));
+            remaining = remaining.Slice(fields.Location.End.GetOffset(remaining.Length));
+        }
+
+        return blocks;
+    }
+
+    public static string Write(string label, ReadOnlySpan<byte> data)
+    {
+        return new string(PemEncoding.Write(label, data)) + "\n";
+    }
+}

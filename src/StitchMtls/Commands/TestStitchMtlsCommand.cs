@@ -1,0 +1,116 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace StitchMtls.Commands;
+
+/// <summary>Tests an mTLS connection to Stitch and explains a failure.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "StitchMtls", DefaultParameterSetName = FilesSet)]
+[OutputType(typeof(StitchMtlsTestResult), typeof(bool))]
+public sealed class TestStitchMtlsCommand : StitchCmdlet
+{
+    private const string FilesSet = "Files";
+    private const string CertificateSet = "Certificate";
+
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
+    public string[] Endpoint { get; set; } = { "Secure" };
+
+    /// <summary>The chain file Import-StitchChain wrote (leaf first; intermediates are sent too).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("ChainPath")]
+    public string CertificatePath { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet, ValueFromPipelineByPropertyName = true)]
+    public string KeyPath { get; set; } = null!;
+
+    [Parameter(ParameterSetName = FilesSet)]
+    public SecureString? KeyPassword { get; set; }
+
+    /// <summary>A certificate that carries its private key, such as an Azure Automation certificate asset.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CertificateSet, ValueFromPipeline = true)]
+    public X509Certificate2 Certificate { get; set; } = null!;
+
+    /// <summary>client_id as the user name and client_secret as the password.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    [Parameter]
+    public string[] Scope { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    /// <summary>A PEM file of the CA certificates the server certificate must chain to.</summary>
+    [Parameter]
+    public string? ServerCertificateAuthority { get; set; }
+
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            StitchEndpoint[] endpoints = Endpoint.Select(StitchEndpoint.Resolve).ToArray();
+            X509Certificate2Collection? authorities = LoadServerAuthorities();
+            using ClientCertificate certificate = LoadClientCertificate();
+            ClientCredential? credential = Credential is null
+                ? null
+                : new ClientCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
+
+            foreach (StitchEndpoint endpoint in endpoints)
+            {
+                var options = new ConnectionTestOptions
+                {
+                    Endpoint = endpoint,
+                    Certificate = certificate,
+                    ServerCertificateAuthority = authorities,
+                    Credential = credential,
+                    Scopes = Scope,
+                    Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                };
+                StitchMtlsTestResult result = RunWithPipelineLog((log, token) =>
+                    ConnectionTest.RunAsync(options, log, token), $"Testing mTLS to {endpoint.MtlsUri}");
+                WriteObject(Quiet ? result.Success : result);
+            }
+        }
+        catch (StitchMtlsException ex)
+        {
+            WriteFailure(ex);
+        }
+    }
+
+    private ClientCertificate LoadClientCertificate()
+    {
+        if (ParameterSetName == CertificateSet)
+        {
+            return ClientCertificate.FromCertificate(new X509Certificate2(Certificate));
+        }
+
+        char[] password = Reveal(KeyPassword);
+        try
+        {
+            return ClientCertificate.FromFiles(ToFileSystemPath(CertificatePath), ToFileSystemPath(KeyPath), password);
+        }
+        finally
+        {
+            Array.Clear(password);
+        }
+    }
+
+    private X509Certificate2Collection? LoadServerAuthorities()
+    {
+        if (ServerCertificateAuthority is null)
+        {
+            return null;
+        }
+
+        return new X509Certificate2Collection(CertificateFile.Load(ToFileSystemPath(ServerCertificateAuthority))
+            .ToArray());
+    }
+}

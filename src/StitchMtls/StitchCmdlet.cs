@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace StitchMtls.Commands;
+
+/// <summary>
+/// What every StitchMtls cmdlet shares: core failures become ErrorRecords in one place, and work that runs off
+/// the pipeline thread reports Verbose, Warning and Progress back through it.
+/// </summary>
+public abstract class StitchCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    protected ErrorRecord ToErrorRecord(StitchMtlsException exception)
+    {
+        var category = Enum.TryParse(exception.Category.ToString(), out ErrorCategory parsed)
+            ? parsed
+            : ErrorCategory.NotSpecified;
+        return new ErrorRecord(exception, exception.ErrorId, category, exception.Target);
+    }
+
+    /// <summary>One item failed: report it and let the pipeline go on.</summary>
+    protected void WriteFailure(StitchMtlsException exception) => WriteError(ToErrorRecord(exception));
+
+    /// <summary>The call cannot proceed at all.</summary>
+    protected void ThrowFailure(StitchMtlsException exception) => ThrowTerminatingError(ToErrorRecord(exception));
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool while this (pipeline) thread writes what it reports, and
+    /// an indeterminate progress bar for <paramref name="activity"/> when the work is slow.
+    /// </summary>
+    protected T RunWithPipelineLog<T>(Func<IOperationLog, CancellationToken, Task<T>> work, string? activity = null)
+    {
+        var log = new QueuedLog();
+        Task<T> task = Task.Run(() => work(log, StopToken));
+        var started = DateTime.UtcNow;
+        var progress = activity is null ? null : new ProgressRecord(1, activity, "Working") { PercentComplete = -1 };
+        try
+        {
+            while (!task.Wait(TimeSpan.FromMilliseconds(200)))
+            {
+                log.Drain(this);
+                if (progress is not null)
+                {
+                    progress.StatusDescription = $"{(DateTime.UtcNow - started).TotalSeconds:0} s elapsed";
+                    WriteProgress(progress);
+                }
+            }
+        }
+        catch (AggregateException)
+        {
+            // Rethrown below, unwrapped, after the messages that led to it.
+        }
+
+        log.Drain(this);
+        if (progress is not null)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+
+        return task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Copies a SecureString into a char array the caller must clear after use.</summary>
+    protected static char[] Reveal(SecureString? secure)
+    {
+        if (secure is null || secure.Length == 0)
+        {
+            return Array.Empty<char>();
+        }
+
+        IntPtr buffer = Marshal.SecureStringToGlobalAllocUnicode(secure);
+        try
+        {
+            var chars = new char[secure.Length];
+            Marshal.Copy(buffer, chars, 0, chars.Length);
+            return chars;
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(buffer);
+        }
+    }
+
+    /// <summary>A provider path (relative, ~, PSDrive) as a file-system path; the item need not exist.</summary>
+    protected string ToFileSystemPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private sealed class QueuedLog : IOperationLog
+    {
+        private readonly ConcurrentQueue<Action<Cmdlet>> _messages = new();
+
+        public void Verbose(string message) => _messages.Enqueue(cmdlet => cmdlet.WriteVerbose(message));
+
+        public void Warning(string message) => _messages.Enqueue(cmdlet => cmdlet.WriteWarning(message));
+
+        public void Progress(string activity, string status, int percent) => _messages.Enqueue(cmdlet =>
+            cmdlet.WriteProgress(new ProgressRecord(2, activity, status) { PercentComplete = percent }));
+
+        public void Drain(Cmdlet cmdlet)
+        {
+            while (_messages.TryDequeue(out Action<Cmdlet>? write))
+            {
+                write(cmdlet);
+            }
+        }
+    }
+}
+
+/// <summary>An <see cref="IOperationLog"/> for work that runs on the pipeline thread itself.</summary>
+internal sealed class DirectLog : IOperationLog
+{
+    private readonly Cmdlet _cmdlet;
+
+    public DirectLog(Cmdlet cmdlet) => _cmdlet = cmdlet;
+
+    public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+
+    public void Warning(string message) => _cmdlet.WriteWarning(message);
+
+    public void Progress(string activity, string status, int percent) =>
+        _cmdlet.WriteProgress(new ProgressRecord(2, activity, status) { PercentComplete = percent });
+}
