@@ -87,7 +87,7 @@ public static class ExpiryCalculator
         }
         else
         {
-            int? reminder = reminderDays.Where(day => daysRemaining <= day).Cast<int?>().FirstOrDefault();
+            int? reminder = reminderDays.Where(day => daysRemaining <= day).Cast<int?>().Min();
             status = reminder is null ? Ok : $"Reminder{reminder}";
         }
 
