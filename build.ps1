@@ -61,7 +61,7 @@ function Get-PesterModulePath {
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
         ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
     }
-    $path = Join-Path $packages 'pester/5.7.1/Pester.psd1'
+    $path = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
     if (-not (Test-Path -LiteralPath $path)) {
         throw "Pester 5.7.1 is not in the NuGet package folder ($packages). Run 'dotnet restore StitchMtls.sln'."
     }

@@ -46,10 +46,11 @@ internal static class ConnectionDiagnosis
         };
     }
 
-    public static string ConnectTimeout(string target, string? address, double seconds)
+    /// <summary>Stitch's documented answer to a timeout: an egress firewall, and the address to allow.</summary>
+    public static string ConnectTimeout(string target, string address, int port, double seconds)
     {
         return $"No TCP connection to {target} within {seconds:0} s: the traffic is probably dropped by an egress " +
-            $"firewall. Allow outbound TCP port 443 to {address ?? StitchEndpoint.DocumentedAddress}.";
+            $"firewall. Allow outbound TCP port {port} to {address}.";
     }
 
     public static string RbacDenied(ClientCertificate certificate, string endpoint)

@@ -76,6 +76,11 @@ public sealed class ConnectionTest
 
     private Uri Target => _options.Credential is null ? _options.Endpoint.MtlsUri : _options.Endpoint.TokenUri;
 
+    /// <summary>The documented address for Stitch's hosts; for any other endpoint, its own host.</summary>
+    private string AddressToAllow =>
+        StitchEndpoint.Documented.FirstOrDefault(endpoint => endpoint.MtlsUri.Host == Target.Host)?.IPAddress
+        ?? Target.Host;
+
     private async Task<StitchMtlsTestResult> RunAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -353,7 +358,7 @@ public sealed class ConnectionTest
         return _current switch
         {
             ConnectionStage.Connect => Result(false, "ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target,
-                _options.Endpoint.IPAddress, seconds)),
+                AddressToAllow, Target.Port, seconds)),
             ConnectionStage.Tls => Result(false, "TlsTimeout", $"The TCP connection to {target} was made, but the " +
                 $"TLS handshake did not complete within {seconds:0} s: the server does not speak TLS, or a proxy or " +
                 "firewall holds the traffic."),
@@ -373,8 +378,8 @@ public sealed class ConnectionTest
                 "nothing listens there, or a firewall rejects it actively. Check -Endpoint and the port."),
             SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ("DnsFailure",
                 $"The host name '{Target.Host}' could not be resolved. Check DNS on this machine."),
-            SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target,
-                _options.Endpoint.IPAddress, _options.Timeout.TotalSeconds)),
+            SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target, AddressToAllow,
+                Target.Port, _options.Timeout.TotalSeconds)),
             _ => ("ConnectFailed", $"Could not connect to {target}: {Innermost(exception).Message}"),
         };
         FailStage(ConnectionStage.Connect, Innermost(exception).Message);

@@ -52,4 +52,14 @@ public class ConnectionPiecesTests
     {
         Assert.DoesNotContain("s3cret", new ClientCredential("client", "s3cret").ToString());
     }
+
+    [Fact]
+    public void ATimeoutToStitchNamesTheDocumentedAddressToAllow()
+    {
+        string text = ConnectionDiagnosis.ConnectTimeout("secure.mtls.stitch.money:443",
+            StitchEndpoint.Resolve("Secure").IPAddress!, 443, 30);
+
+        Assert.Contains("egress firewall", text);
+        Assert.Contains("20.87.105.80", text);
+    }
 }
