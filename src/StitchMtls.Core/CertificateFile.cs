@@ -19,7 +19,7 @@ public static class CertificateFile
                 $"Cannot find the certificate file '{path}' because it does not exist.", path);
         }
 
-        IReadOnlyList<X509Certificate2> certificates = Parse(File.ReadAllBytes(path));
+        IReadOnlyList<X509Certificate2> certificates = Parse(ReadAllBytes(path, "CertificateFileUnreadable"));
         if (certificates.Count == 0)
         {
             throw new StitchMtlsException("CertificateFileInvalid", FailureCategory.InvalidData,
@@ -28,6 +28,25 @@ public static class CertificateFile
         }
 
         return certificates;
+    }
+
+    /// <summary>Reads a file, turning permission and I/O failures into an error the user can act on.</summary>
+    internal static byte[] ReadAllBytes(string path, string errorId)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new StitchMtlsException(errorId, FailureCategory.PermissionDenied,
+                $"Cannot read '{path}' because access is denied. Run as an account that may read it.", path, ex);
+        }
+        catch (IOException ex)
+        {
+            throw new StitchMtlsException(errorId, FailureCategory.ReadError, $"Cannot read '{path}': {ex.Message}",
+                path, ex);
+        }
     }
 
     /// <summary>The certificates in <paramref name="content"/>; empty when it holds none.</summary>

@@ -53,6 +53,12 @@ public sealed class ChainImport : IDisposable
     public static ChainImport Prepare(ChainImportRequest request, ReadOnlySpan<char> keyPassword, DateTime nowUtc,
         IOperationLog log)
     {
+        if (request.CertificatePaths.Count == 0)
+        {
+            throw new StitchMtlsException("CertificateFileNotFound", FailureCategory.ObjectNotFound,
+                "No certificate file was found. Give the chain Stitch sent with -Path (one file, or several).", null);
+        }
+
         var supplied = new List<X509Certificate2>();
         foreach (string path in request.CertificatePaths)
         {

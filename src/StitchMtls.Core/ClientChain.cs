@@ -49,7 +49,16 @@ public sealed class ClientChain
             .Select(group => group.First())
             .ToList();
 
-        X509Certificate2? leaf = distinct.FirstOrDefault(certificate => KeyIdentity.Matches(certificate, key));
+        List<X509Certificate2> matching = distinct.Where(certificate => KeyIdentity.Matches(certificate, key)).ToList();
+        X509Certificate2? leaf = matching.FirstOrDefault(certificate => !IsCertificateAuthority(certificate));
+        if (leaf is null && matching.Count > 0)
+        {
+            throw new StitchMtlsException("KeyBelongsToCaCertificate", FailureCategory.InvalidData,
+                $"The private key {keyDescription} belongs to the CA certificate '{matching[0].Subject}', not to a " +
+                "client certificate. Use the key that was generated with the client certificate's CSR.",
+                keyDescription);
+        }
+
         if (leaf is null)
         {
             string subjects = string.Join("; ", distinct.Select(certificate => $"'{certificate.Subject}'"));
@@ -83,6 +92,11 @@ public sealed class ClientChain
     /// <summary>Names the first certificate missing between the leaf and a self-signed root, or null.</summary>
     public string? DescribeMissing()
     {
+        if (Issuers.Count == 0 && IsSelfIssued(Leaf))
+        {
+            return $"an issuing CA: '{Leaf.Subject}' is self-signed, while Stitch's certificates are issued by its CA";
+        }
+
         X509Certificate2 top = Issuers.Count > 0 ? Issuers[^1] : Leaf;
         if (IsSelfIssued(top))
         {
@@ -92,6 +106,9 @@ public sealed class ClientChain
         string role = top == Leaf ? "intermediate CA certificate" : "issuing CA certificate";
         return $"the {role} '{top.Issuer}' that issued '{top.Subject}'";
     }
+
+    public static bool IsCertificateAuthority(X509Certificate2 certificate) =>
+        certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault()?.CertificateAuthority == true;
 
     public static bool IsSelfIssued(X509Certificate2 certificate) =>
         certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);

@@ -74,7 +74,9 @@ public sealed class ConnectionTest
         return new ConnectionTest(options, log).RunAsync(cancellationToken);
     }
 
-    private Uri Target => _options.Credential is null ? _options.Endpoint.MtlsUri : _options.Endpoint.TokenUri;
+    private bool RequestsToken => _options.Credential is not null && _options.Endpoint.TokenUri is not null;
+
+    private Uri Target => RequestsToken ? _options.Endpoint.TokenUri! : _options.Endpoint.MtlsUri;
 
     /// <summary>The documented address for Stitch's hosts; for any other endpoint, its own host.</summary>
     private string AddressToAllow =>
@@ -99,6 +101,12 @@ public sealed class ConnectionTest
             MaxResponseContentBufferSize = MaxResponseBytes,
         };
         using HttpRequestMessage request = CreateRequest();
+
+        if (_options.Credential is not null && !RequestsToken)
+        {
+            _log.Verbose($"{_options.Endpoint.MtlsUri} serves no token endpoint; the token request is tested with " +
+                "-Endpoint Secure.");
+        }
 
         Begin(ConnectionStage.Connect, $"Connecting to {Target.Host}:{Target.Port}.");
         try
@@ -125,16 +133,17 @@ public sealed class ConnectionTest
         // header keeps the https authority the server expects.
         var plainUri = new Uri($"http://{Target.Host}:{Target.Port}{Target.PathAndQuery}");
         HttpRequestMessage request;
-        if (_options.Credential is null)
+        if (!RequestsToken)
         {
             request = new HttpRequestMessage(HttpMethod.Get, plainUri);
         }
         else
         {
+            ClientCredential credential = _options.Credential!;
             var form = new List<KeyValuePair<string, string>>
             {
-                new("client_id", _options.Credential.ClientId),
-                new("client_secret", _options.Credential.ClientSecret),
+                new("client_id", credential.ClientId),
+                new("client_secret", credential.ClientSecret),
                 new("grant_type", "client_credentials"),
                 new("audience", StitchEndpoint.TokenAudience),
             };
@@ -169,7 +178,7 @@ public sealed class ConnectionTest
             Complete($"Negotiated {_tlsProtocol}; the server certificate '{tls.RemoteCertificate?.Subject}' is " +
                 "trusted.");
 
-            Begin(ConnectionStage.Http, $"Sending {(_options.Credential is null ? "GET" : "POST")} " +
+            Begin(ConnectionStage.Http, $"Sending {(RequestsToken ? "POST" : "GET")} " +
                 $"{Target.AbsolutePath}.");
             return tls;
         }
@@ -252,7 +261,7 @@ public sealed class ConnectionTest
                 _options.Endpoint.MtlsUri.ToString()), status);
         }
 
-        if (_options.Credential is null)
+        if (!RequestsToken)
         {
             Complete($"HTTP {status}: the gateway admitted the client certificate.");
             return Result(true, "Success", $"The gateway accepted the client certificate " +

@@ -58,7 +58,7 @@ public sealed class CsrSubject
         return builder.Build();
     }
 
-    public override string ToString() => $"C={Country}, O={Organization}, CN={CommonName}";
+    public override string ToString() => ToDistinguishedName().Name;
 
     private static string ValidateCommonName(string commonName)
     {

@@ -46,8 +46,8 @@ public sealed class FileSet
             if (!overwrite && File.Exists(path))
             {
                 throw new StitchMtlsException("FileExists", FailureCategory.ResourceExists,
-                    $"The file '{path}' already exists. Nothing was written; use -Force to replace it, or choose " +
-                    "another -Name or -Path.", path);
+                    $"The file '{path}' already exists. Nothing was written; use -Force to replace it, or write " +
+                    "to another file name or folder.", path);
             }
 
             string? folder = Path.GetDirectoryName(path);

@@ -33,7 +33,7 @@ public static class PrivateKeyFile
                 $"Cannot find the private key file '{path}' because it does not exist.", path);
         }
 
-        byte[] content = File.ReadAllBytes(path);
+        byte[] content = CertificateFile.ReadAllBytes(path, "KeyFileUnreadable");
         try
         {
             return Parse(content, password, path);
@@ -50,6 +50,14 @@ public static class PrivateKeyFile
         {
             throw Invalid(path, "it contains no PEM block. Expected 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY' " +
                 "or 'BEGIN ENCRYPTED PRIVATE KEY'");
+        }
+
+        if (PemDocument.HasLegacyEncryptionHeader(content))
+        {
+            throw new StitchMtlsException("KeyFormatUnsupported", FailureCategory.InvalidData,
+                $"The private key file '{path}' uses OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED), which " +
+                "is weak and not supported. Convert it once to encrypted PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc " +
+                "-in old.key -out new.key", path);
         }
 
         foreach (PemBlock block in PemDocument.ReadBlocks(content))

@@ -40,8 +40,11 @@ public sealed class StitchEndpoint
 
     public string Purpose { get; }
 
-    /// <summary>Where the client-credentials request goes: the Secure host, or the custom endpoint itself.</summary>
-    public Uri TokenUri => new(Name == "Api" ? Documented[0].MtlsUri : MtlsUri, "connect/token");
+    /// <summary>
+    /// The client-credentials endpoint on this host, or null for the Api host, which serves no token endpoint
+    /// (tokens come from the Secure host).
+    /// </summary>
+    public Uri? TokenUri => Name == "Api" ? null : new Uri(MtlsUri, "connect/token");
 
     public bool IsDocumented => Documented.Any(endpoint => endpoint.MtlsUri == MtlsUri);
 

@@ -17,6 +17,7 @@ public enum FailureCategory
     PermissionDenied,
     ConnectionError,
     OperationTimeout,
+    ReadError,
     WriteError,
     NotImplemented,
 }

@@ -29,14 +29,14 @@ public class ConnectionPiecesTests
 
     [Theory]
     [InlineData("Secure", "https://secure.mtls.stitch.money/", "https://secure.mtls.stitch.money/connect/token")]
-    [InlineData("api", "https://api.mtls.stitch.money/", "https://secure.mtls.stitch.money/connect/token")]
+    [InlineData("api", "https://api.mtls.stitch.money/", null)]
     [InlineData("https://127.0.0.1:8443", "https://127.0.0.1:8443/", "https://127.0.0.1:8443/connect/token")]
-    public void ResolvesEndpointsAndTheirTokenUri(string value, string mtls, string token)
+    public void ResolvesEndpointsAndTheirTokenUri(string value, string mtls, string? token)
     {
         StitchEndpoint endpoint = StitchEndpoint.Resolve(value);
 
         Assert.Equal(mtls, endpoint.MtlsUri.ToString());
-        Assert.Equal(token, endpoint.TokenUri.ToString());
+        Assert.Equal(token, endpoint.TokenUri?.ToString());
     }
 
     [Theory]

@@ -22,6 +22,12 @@ internal static class PemDocument
             StringComparison.Ordinal);
     }
 
+    /// <summary>True for RFC 1421 style headers that OpenSSL's traditional key encryption writes.</summary>
+    public static bool HasLegacyEncryptionHeader(byte[] content)
+    {
+        return Encoding.Latin1.GetString(content).Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal);
+    }
+
     public static IReadOnlyList<PemBlock> ReadBlocks(byte[] content)
     {
         ReadOnlySpan<byte> bytes = content;

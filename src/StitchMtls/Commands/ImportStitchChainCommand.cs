@@ -45,6 +45,15 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        if (PfxPath is not null && (PfxPassword is null || PfxPassword.Length == 0))
+        {
+            ThrowFailure(new StitchMtlsException("PfxPasswordRequired", FailureCategory.InvalidArgument,
+                "A PKCS#12 file holds the private key and must be protected. Supply -PfxPassword.", PfxPath));
+        }
+    }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == LiteralPathSet)
@@ -57,7 +66,13 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
         {
             try
             {
-                _certificatePaths.AddRange(GetResolvedProviderPathFromPSPath(pattern, out _));
+                var resolved = GetResolvedProviderPathFromPSPath(pattern, out _);
+                if (resolved.Count == 0)
+                {
+                    throw new ItemNotFoundException($"Cannot find a certificate file matching '{pattern}'.");
+                }
+
+                _certificatePaths.AddRange(resolved);
             }
             catch (ItemNotFoundException ex)
             {
@@ -70,12 +85,6 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
     // The chain may arrive as several files through the pipeline, so the work waits for all of them.
     protected override void EndProcessing()
     {
-        if (PfxPath is not null && (PfxPassword is null || PfxPassword.Length == 0))
-        {
-            ThrowFailure(new StitchMtlsException("PfxPasswordRequired", FailureCategory.InvalidArgument,
-                "A PKCS#12 file holds the private key and must be protected. Supply -PfxPassword.", PfxPath));
-        }
-
         var request = new ChainImportRequest
         {
             CertificatePaths = _certificatePaths,

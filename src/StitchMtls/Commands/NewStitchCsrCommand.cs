@@ -45,6 +45,13 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
         NewCsrRequest request;
         try
         {
+            if (KeyPassword is { Length: 0 })
+            {
+                throw new StitchMtlsException("KeyPasswordEmpty", FailureCategory.InvalidArgument,
+                    "The -KeyPassword is empty. Give a password to encrypt the key, or leave out -KeyPassword for " +
+                    "an unencrypted key file protected by its permissions.", null);
+            }
+
             var subject = new CsrSubject(CommonName, Organization, Country);
             request = new NewCsrRequest(subject, KeySize, ToFileSystemPath(Path ?? "."), Name);
             CertificateSigningRequest.CheckDestinations(request, Force);

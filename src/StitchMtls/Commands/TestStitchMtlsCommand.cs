@@ -7,7 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace StitchMtls.Commands;
 
 /// <summary>Tests an mTLS connection to Stitch and explains a failure.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "StitchMtls", DefaultParameterSetName = FilesSet)]
+[Cmdlet(VerbsDiagnostic.Test, "StitchMtls", DefaultParameterSetName = CertificateSet)]
 [OutputType(typeof(StitchMtlsTestResult), typeof(bool))]
 public sealed class TestStitchMtlsCommand : StitchCmdlet
 {
@@ -56,15 +56,25 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
     {
         try
         {
-            StitchEndpoint[] endpoints = Endpoint.Select(StitchEndpoint.Resolve).ToArray();
             X509Certificate2Collection? authorities = LoadServerAuthorities();
             using ClientCertificate certificate = LoadClientCertificate();
             ClientCredential? credential = Credential is null
                 ? null
                 : new ClientCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
 
-            foreach (StitchEndpoint endpoint in endpoints)
+            foreach (string name in Endpoint)
             {
+                StitchEndpoint endpoint;
+                try
+                {
+                    endpoint = StitchEndpoint.Resolve(name);
+                }
+                catch (StitchMtlsException ex)
+                {
+                    WriteFailure(ex);
+                    continue;
+                }
+
                 var options = new ConnectionTestOptions
                 {
                     Endpoint = endpoint,
