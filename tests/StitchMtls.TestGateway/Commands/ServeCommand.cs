@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Authentication;
+using System.Threading.Tasks;
+using StitchMtls.TestGateway.Pki;
+using StitchMtls.TestGateway.Serve;
+
+namespace StitchMtls.TestGateway.Commands;
+
+/// <summary>
+/// <c>serve --pki &lt;dir&gt; [--tls 1.2|1.3|any] [--allowed-cn cn1,cn2] [--client-id id] [--client-secret s]
+/// [--port 0] [--tls-engine auto|openssl|sslstream]</c>: runs the gateway until standard input closes or a
+/// termination signal arrives.
+/// </summary>
+internal static class ServeCommand
+{
+    public const string Name = "serve";
+
+    public const string DefaultClientId = "test-client";
+
+    public const string DefaultClientSecret = "test-secret";
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> arguments)
+    {
+        CommandLineOptions options = CommandLineOptions.Parse(
+            Name,
+            arguments,
+            ["pki", "tls", "allowed-cn", "client-id", "client-secret", "port", "tls-engine"]);
+        var gatewayOptions = new GatewayOptions(
+            ReadPki(options),
+            ReadProtocols(options.GetString("tls") ?? "any"),
+            ReadAllowedCommonNames(options.GetString("allowed-cn")),
+            options.GetString("client-id") ?? DefaultClientId,
+            options.GetString("client-secret") ?? DefaultClientSecret,
+            options.GetInt32("port", min: 0, max: 65535) ?? 0,
+            ReadEngine(options.GetString("tls-engine") ?? "auto"));
+
+        using var shutdown = new ShutdownSignal();
+        await GatewayHost.RunAsync(gatewayOptions, Console.Out, Console.Error, shutdown.Requested);
+        return ExitCode.Success;
+    }
+
+    private static PkiDirectory ReadPki(CommandLineOptions options)
+    {
+        var pki = new PkiDirectory(options.GetRequiredString("pki"));
+        PemFile.RequireFile(pki.ServerCertificatePath);
+        return pki;
+    }
+
+    private static SslProtocols ReadProtocols(string version) => version switch
+    {
+        "1.2" => SslProtocols.Tls12,
+        "1.3" => SslProtocols.Tls13,
+        "any" => SslProtocols.Tls12 | SslProtocols.Tls13,
+        _ => throw new GatewayInputException($"{Name}: option '--tls' must be 1.2, 1.3 or any, not '{version}'."),
+    };
+
+    private static TlsEngine ReadEngine(string engine) => engine switch
+    {
+        "auto" => TlsEngine.Auto,
+        "openssl" => TlsEngine.OpenSsl,
+        "sslstream" => TlsEngine.SslStream,
+        _ => throw new GatewayInputException(
+            $"{Name}: option '--tls-engine' must be auto, openssl or sslstream, not '{engine}'."),
+    };
+
+    private static IReadOnlySet<string>? ReadAllowedCommonNames(string? list)
+    {
+        if (list is null)
+        {
+            return null;
+        }
+
+        string[] names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0)
+        {
+            throw new GatewayInputException($"{Name}: option '--allowed-cn' names no common name.");
+        }
+
+        return names.ToHashSet(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,80 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using StitchMtls.TestGateway.Serve.OpenSsl;
+
+namespace StitchMtls.TestGateway.Serve;
+
+/// <summary>
+/// Runs the gateway: Kestrel on 127.0.0.1 behind TLS that demands a client certificate from the private CA,
+/// then request logging, access control and the endpoints.
+/// </summary>
+internal static class GatewayHost
+{
+    public const string HomeText = "Stitch mTLS gateway (local)";
+
+    private static readonly TimeSpan s_shutdownTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Serves until <paramref name="shutdown"/> completes. Prints <c>LISTENING https://127.0.0.1:&lt;port&gt;/</c>
+    /// on <paramref name="output"/> once connections are accepted, then one line per request; rejected
+    /// handshakes go to <paramref name="diagnostics"/>.
+    /// </summary>
+    public static async Task RunAsync(GatewayOptions options, TextWriter output, TextWriter diagnostics, Task shutdown)
+    {
+        using ITlsTermination tls = CreateTermination(options, diagnostics);
+
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, options.Port, tls.Apply);
+        });
+
+        await using WebApplication app = builder.Build();
+        app.Use(new RequestLog(output).InvokeAsync);
+        app.Use(new AccessControl(options.AllowedCommonNames).InvokeAsync);
+        app.MapGet("/", () => Results.Text(HomeText, "text/plain"));
+        app.MapPost(TokenEndpoint.Path, new TokenEndpoint(options.ClientId, options.ClientSecret).HandleAsync);
+
+        await app.StartAsync();
+        output.WriteLine($"LISTENING https://127.0.0.1:{ListeningPort(app)}/");
+        output.Flush();
+
+        await shutdown;
+        using var stopTime = new CancellationTokenSource(s_shutdownTimeout);
+        await app.StopAsync(stopTime.Token);
+    }
+
+    private static ITlsTermination CreateTermination(GatewayOptions options, TextWriter diagnostics)
+    {
+        bool useOpenSsl = options.Engine switch
+        {
+            TlsEngine.OpenSsl => true,
+            TlsEngine.SslStream => false,
+            _ => LibSsl.IsAvailable(),
+        };
+
+        return useOpenSsl
+            ? new OpenSslTermination(OpenSslServerContext.Create(options.Pki, options.Protocols), diagnostics)
+            : new SslStreamTermination(options, diagnostics);
+    }
+
+    private static int ListeningPort(WebApplication app)
+    {
+        IServerAddressesFeature addresses = app.Services.GetRequiredService<IServer>().Features
+            .GetRequiredFeature<IServerAddressesFeature>();
+        return new Uri(addresses.Addresses.Single()).Port;
+    }
+}

@@ -1,0 +1,22 @@
+using System.Collections.Generic;
+using System.Security.Authentication;
+using StitchMtls.TestGateway.Pki;
+
+namespace StitchMtls.TestGateway.Serve;
+
+/// <summary>What <c>serve</c> was asked for.</summary>
+/// <param name="Pki">The private CA: the server chain to send and the root client certificates must chain to.</param>
+/// <param name="Protocols">The TLS versions to offer.</param>
+/// <param name="AllowedCommonNames">Client CNs let through; null lets every trusted client through.</param>
+/// <param name="ClientId">The OAuth client_id the token endpoint accepts.</param>
+/// <param name="ClientSecret">The client_secret that goes with <paramref name="ClientId"/>.</param>
+/// <param name="Port">The loopback port; 0 for any free one.</param>
+/// <param name="Engine">The TLS implementation.</param>
+internal sealed record GatewayOptions(
+    PkiDirectory Pki,
+    SslProtocols Protocols,
+    IReadOnlySet<string>? AllowedCommonNames,
+    string ClientId,
+    string ClientSecret,
+    int Port,
+    TlsEngine Engine);
