@@ -9,7 +9,7 @@ BeforeAll {
     Invoke-TestSigningDesk -Pki $pki -CsrPath $csr.CsrPath -OutFile $signed
     $leaf, $intermediate, $root = Split-PemCertificates -Path $signed -OutDir $work `
         -Names 'leaf.pem', 'intermediate.pem', 'root.pem'
-    $expectedChain = (Get-Content -LiteralPath $leaf, $intermediate, $root -Raw) -join "`n" -replace '\r', '' -replace '\n+', "`n"
+    $expectedChain = ((Get-Content -LiteralPath $leaf, $intermediate, $root -Raw) -join "`n" -replace '\r', '' -replace '\n+', "`n").Trim()
 
     function Copy-Key {
         # A fresh folder holding the key, so each case writes its own chain file.
@@ -22,7 +22,8 @@ BeforeAll {
 
     function Join-Pem {
         param([string] $Path, [string[]] $Parts)
-        Set-Content -LiteralPath $Path -Value (Get-Content -LiteralPath $Parts -Raw) -NoNewline
+        # The parts have no final newline, as files often arrive: a naive concatenation glues the blocks.
+        Set-Content -LiteralPath $Path -Value ((Get-Content -LiteralPath $Parts -Raw) -join '') -NoNewline
         $Path
     }
 }
@@ -43,7 +44,7 @@ Describe 'Import-StitchChain' {
         $result = Import-StitchChain -Path $inputs -KeyPath $keyPath -WarningVariable warnings -WarningAction SilentlyContinue
 
         $result.ChainPath | Should -Be (Join-Path (Split-Path $keyPath) 'stitch-mtls-chain.pem')
-        (Get-Content -LiteralPath $result.ChainPath -Raw) -replace '\n+', "`n" | Should -Be $expectedChain
+        ((Get-Content -LiteralPath $result.ChainPath -Raw) -replace '\n+', "`n").Trim() | Should -Be $expectedChain
         @($warnings | Where-Object { $_ -like '*not in the order leaf, intermediate, root*' }).Count |
             Should -Be ([int]$Reordered)
         $result.CommonName | Should -Be 'stitch-test.example.com'
@@ -63,7 +64,7 @@ Describe 'Import-StitchChain' {
         $result = Get-ChildItem -LiteralPath $work -Filter '*.pem' |
             Where-Object Name -in 'root.pem', 'leaf.pem', 'intermediate.pem' |
             Import-StitchChain -KeyPath $keyPath -WarningAction SilentlyContinue
-        (Get-Content -LiteralPath $result.ChainPath -Raw) -replace '\n+', "`n" | Should -Be $expectedChain
+        ((Get-Content -LiteralPath $result.ChainPath -Raw) -replace '\n+', "`n").Trim() | Should -Be $expectedChain
     }
 
     It 'loads the key as <Format>' -TestCases @(
@@ -122,11 +123,11 @@ Describe 'Import-StitchChain' {
         Test-Path -LiteralPath (Join-Path (Split-Path $keyPath) 'stitch-mtls-chain.pem') | Should -BeFalse
     }
 
-    It 'refuses a chain that does not build to the supplied root' {
+    It 'refuses a chain whose root has the right name but not the right key' {
         $foreign = New-TestPki -Path (Join-Path $TestDrive 'foreign-pki')
         $keyPath = Copy-Key 'untrusted'
         { Import-StitchChain -Path $leaf, $intermediate, $foreign.Root -KeyPath $keyPath } |
-            Should -Throw -ErrorId 'ChainIncomplete,StitchMtls.Commands.ImportStitchChainCommand'
+            Should -Throw -ErrorId 'ChainUntrusted,StitchMtls.Commands.ImportStitchChainCommand'
     }
 
     It 'refuses an expired certificate' {
@@ -153,7 +154,7 @@ Describe 'Import-StitchChain' {
             Should -Throw -ErrorId 'FileExists,StitchMtls.Commands.ImportStitchChainCommand'
         Get-Content -LiteralPath $first.ChainPath | Should -Be 'kept'
         Import-StitchChain -Path $signed -KeyPath $keyPath -Force | Out-Null
-        (Get-Content -LiteralPath $first.ChainPath -Raw) -replace '\n+', "`n" | Should -Be $expectedChain
+        ((Get-Content -LiteralPath $first.ChainPath -Raw) -replace '\n+', "`n").Trim() | Should -Be $expectedChain
     }
 
     It 'writes a PKCS#12 with AES-256 that openssl opens' {

@@ -25,6 +25,7 @@ BeforeAll {
     }
 
     function Test-Gateway {
+        [CmdletBinding()]
         param([string] $Tls, [string] $ChainPath = $chain.ChainPath, [string] $KeyPath = $csr.KeyPath,
             [pscredential] $Credential)
         $parameters = @{
@@ -114,7 +115,7 @@ Describe 'Test-StitchMtls against the local gateway' {
     It 'never puts the client secret or an issued token in output, verbose or diagnosis' {
         $verbose = Test-Gateway -Tls '1.3' -Credential $credential -Verbose 4>&1
         $wrong = Test-Gateway -Tls '1.2' -ChainPath $foreign.ChainPath -KeyPath $foreign.KeyPath -Credential $credential -Verbose 4>&1
-        $text = ($verbose + $wrong | ForEach-Object { $_ | Format-List * -Force | Out-String }) -join "`n"
+        $text = (@($verbose) + @($wrong) | ForEach-Object { $_ | Format-List * -Force | Out-String }) -join "`n"
 
         $text | Should -Not -BeLike "*$clientSecret*"
         $text | Should -Not -Match 'access_token'

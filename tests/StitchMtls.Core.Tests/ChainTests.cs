@@ -126,4 +126,16 @@ public class ChainTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written.PfxPath!));
         }
     }
+
+    [Fact]
+    public void ReadsBlocksGluedTogetherByConcatenatingFilesWithoutAFinalNewline()
+    {
+        TestPki pki = TestPki.Shared;
+        string glued = pki.Root.ExportCertificatePem() + pki.Intermediate.ExportCertificatePem();
+
+        var certificates = CertificateFile.Parse(System.Text.Encoding.ASCII.GetBytes(glued));
+
+        Assert.Equal(new[] { pki.Root.Thumbprint, pki.Intermediate.Thumbprint },
+            certificates.Select(c => c.Thumbprint));
+    }
 }

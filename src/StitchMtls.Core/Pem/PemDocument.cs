@@ -37,7 +37,10 @@ internal static class PemDocument
         }
 
         // Latin-1 maps every byte to one char, so stray non-UTF-8 text around the blocks cannot break decoding.
-        string text = Encoding.Latin1.GetString(bytes);
+        // Files without a final newline, concatenated, glue one block's end to the next one's start; RFC 7468
+        // wants a line break there, so one is put back.
+        string text = Encoding.Latin1.GetString(bytes)
+            .Replace("----------BEGIN ", "-----\n-----BEGIN ", StringComparison.Ordinal);
         var blocks = new List<PemBlock>();
         ReadOnlySpan<char> remaining = text;
         while (PemEncoding.TryFind(remaining, out PemFields fields))
