@@ -47,7 +47,7 @@ try {
 
     Write-Step 2 'Send the CSR to Stitch (here: the gateway''s signing desk) and receive the signed chain'
     $signed = Join-Path $client 'from-stitch.pem'
-    Invoke-TestSigningDesk -Pki $pki -CsrPath $csr.CsrPath -OutFile $signed
+    $null = Invoke-TestSigningDesk -Pki $pki -CsrPath $csr.CsrPath -OutFile $signed
     Write-Host "Received $signed ($(([regex]::Matches((Get-Content $signed -Raw), 'BEGIN CERTIFICATE')).Count) certificates)"
 
     Write-Step 3 'Import the chain: match it to the key, order and validate it'

@@ -166,7 +166,7 @@ public sealed class ConnectionTest
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
-            _remoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.ToString();
+            _remoteAddress = DescribeEndPoint(socket.RemoteEndPoint as IPEndPoint);
             Complete($"Connected to {_remoteAddress}.");
 
             Begin(ConnectionStage.Tls, $"TLS handshake with {Target.Host}, presenting " +
@@ -454,6 +454,18 @@ public sealed class ConnectionTest
             TokenLifetime = tokenLifetime,
             Stages = _stages.ToList(),
         };
+    }
+
+    private static string? DescribeEndPoint(IPEndPoint? endPoint)
+    {
+        if (endPoint is null)
+        {
+            return null;
+        }
+
+        // A dual-mode socket reports IPv4 peers as ::ffff:a.b.c.d; people know them as a.b.c.d.
+        IPAddress address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        return new IPEndPoint(address, endPoint.Port).ToString();
     }
 
     private static string TokenType(JsonElement json) =>
