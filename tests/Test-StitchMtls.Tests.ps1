@@ -52,7 +52,7 @@ Describe 'Test-StitchMtls against the local gateway' {
         $result.Stage | Should -Be 'Token'
         $result.TlsProtocol | Should -Be "TLS $Tls"
         $result.TokenLifetime | Should -Be ([timespan]::FromSeconds(3600))
-        $result.Stages.Stage | Should -Be 'Connect', 'Tls', 'Http', 'Token'
+        $result.Stages.Stage | Should -Be 'PreFlight', 'Resolve', 'Connect', 'Tls', 'Http', 'Token'
         $result.Stages.Success | Should -Not -Contain $false
     }
 

@@ -12,51 +12,93 @@ namespace StitchMtls;
 /// The certificate a client presents: the leaf with its private key, and the intermediates sent with it so
 /// the gateway can build the chain without any certificate store on either side.
 /// </summary>
+/// <remarks>
+/// A certificate without a usable key can still be held here, so that the pre-flight check can say exactly
+/// what is wrong with it instead of failing on load.
+/// </remarks>
 public sealed class ClientCertificate : IDisposable
 {
-    public ClientCertificate(X509Certificate2 leafWithKey, IReadOnlyList<X509Certificate2> intermediates)
+    private ClientCertificate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates,
+        string? keyProblem)
     {
-        if (!leafWithKey.HasPrivateKey)
-        {
-            throw new StitchMtlsException("PrivateKeyMissing", FailureCategory.InvalidArgument,
-                $"The certificate '{leafWithKey.Subject}' has no private key, so it cannot authenticate a TLS " +
-                "client. Supply a certificate with its key, or -CertificatePath with -KeyPath.",
-                leafWithKey.Subject);
-        }
-
-        Leaf = leafWithKey;
+        Leaf = leaf;
         Intermediates = intermediates;
+        KeyProblem = keyProblem;
     }
 
     public X509Certificate2 Leaf { get; }
 
     public IReadOnlyList<X509Certificate2> Intermediates { get; }
 
+    /// <summary><c>KeyCertificateMismatch</c> when the key given is not the certificate's, else null.</summary>
+    public string? KeyProblem { get; }
+
     public string CommonName => Leaf.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+
+    /// <summary>The DNS names in the subject alternative name extension, if any.</summary>
+    public IReadOnlyList<string> DnsNames =>
+        Leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>()
+            .SelectMany(extension => extension.EnumerateDnsNames())
+            .ToList();
 
     /// <summary>Loads a chain file (leaf first or in any order) and the key that belongs to its leaf.</summary>
     public static ClientCertificate FromFiles(string certificatePath, string keyPath, ReadOnlySpan<char> password)
     {
         IReadOnlyList<X509Certificate2> certificates = CertificateFile.Load(certificatePath);
         using AsymmetricAlgorithm key = PrivateKeyFile.Load(keyPath, password);
-        ClientChain chain = ClientChain.Assemble(certificates, key, $"'{keyPath}'");
-        return new ClientCertificate(TlsPlatform.AttachKey(chain.Leaf, key), chain.Intermediates);
+        try
+        {
+            ClientChain chain = ClientChain.Assemble(certificates, key, $"'{keyPath}'");
+            return new ClientCertificate(TlsPlatform.AttachKey(chain.Leaf, key), chain.Intermediates, null);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "KeyCertificateMismatch")
+        {
+            X509Certificate2 leaf = certificates.FirstOrDefault(c => !ClientChain.IsCertificateAuthority(c))
+                ?? certificates[0];
+            List<X509Certificate2> others = certificates
+                .Where(c => c != leaf && !ClientChain.IsSelfIssued(c))
+                .ToList();
+            return new ClientCertificate(leaf, others, "KeyCertificateMismatch");
+        }
     }
 
-    /// <summary>Uses a certificate that already carries its key, e.g. an Azure Automation certificate asset.</summary>
+    /// <summary>Uses a certificate that should carry its key, e.g. an Azure Automation certificate asset.</summary>
     public static ClientCertificate FromCertificate(X509Certificate2 certificate,
         IEnumerable<X509Certificate2>? intermediates = null)
     {
         List<X509Certificate2> issuers = (intermediates ?? Enumerable.Empty<X509Certificate2>())
             .Where(issuer => !ClientChain.IsSelfIssued(issuer) && issuer.Thumbprint != certificate.Thumbprint)
             .ToList();
-        return new ClientCertificate(certificate, issuers);
+        string? problem = certificate.HasPrivateKey && !PrivateKeyMatches(certificate) ? "KeyCertificateMismatch" : null;
+        return new ClientCertificate(certificate, issuers, problem);
     }
 
     internal SslStreamCertificateContext CreateContext()
     {
         return SslStreamCertificateContext.Create(Leaf, new X509Certificate2Collection(Intermediates.ToArray()),
             offline: true);
+    }
+
+    /// <summary>Signs and verifies a probe, the only check that works for keys that cannot be exported.</summary>
+    private static bool PrivateKeyMatches(X509Certificate2 certificate)
+    {
+        byte[] probe = SHA256.HashData(certificate.RawData);
+        using RSA? rsaPrivate = certificate.GetRSAPrivateKey();
+        if (rsaPrivate is not null)
+        {
+            using RSA rsaPublic = certificate.GetRSAPublicKey()!;
+            byte[] signature = rsaPrivate.SignHash(probe, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            return rsaPublic.VerifyHash(probe, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+
+        using ECDsa? ecPrivate = certificate.GetECDsaPrivateKey();
+        if (ecPrivate is not null)
+        {
+            using ECDsa ecPublic = certificate.GetECDsaPublicKey()!;
+            return ecPublic.VerifyHash(probe, ecPrivate.SignHash(probe));
+        }
+
+        return false;
     }
 
     public void Dispose() => Leaf.Dispose();

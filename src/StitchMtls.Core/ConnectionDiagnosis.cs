@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 
 namespace StitchMtls;
@@ -39,14 +40,34 @@ internal static class ConnectionDiagnosis
             45 => ("ClientCertificateExpired", $"The gateway rejected the client certificate " +
                 $"'{certificate.Leaf.Subject}' as expired ({name}). Renew it: New-StitchCsr, then send the CSR to " +
                 "Stitch."),
-            116 => ("ClientCertificateRequired", "The gateway requires a client certificate and none was accepted " +
-                $"({name}). Check that the certificate has its private key and the clientAuth usage."),
+            116 => ClientCertificateRequired(name),
+            40 when !CanBeSent(certificate) => ClientCertificateRequired(name),
             70 => ("ProtocolMismatch", $"The gateway refused the TLS version ({name}); it needs TLS 1.2 or 1.3."),
             _ => ("HandshakeFailure", $"The TLS handshake failed with the alert {name}. " + notChained),
         };
     }
 
     /// <summary>Stitch's documented answer to a timeout: an egress firewall, and the address to allow.</summary>
+    private static (string Id, string Text) ClientCertificateRequired(string alertName) =>
+        ("ClientCertificateRequired", $"The gateway requires a client certificate and received none ({alertName}). " +
+            "Check that the certificate has its private key and, if it lists extended key usages, clientAuth.");
+
+    /// <summary>Whether the TLS stack will offer the certificate at all: it needs its key and clientAuth.</summary>
+    private static bool CanBeSent(ClientCertificate certificate) =>
+        certificate.Leaf.HasPrivateKey && PreFlight.AllowsClientAuthentication(certificate.Leaf);
+
+    /// <summary>A short, single-line piece of a response body, with anything token-like left out.</summary>
+    public static string Excerpt(string body)
+    {
+        string flat = System.Text.RegularExpressions.Regex.Replace(body, @"\s+", " ").Trim();
+        if (flat.Contains("token", System.StringComparison.OrdinalIgnoreCase))
+        {
+            return "(body withheld: it mentions a token)";
+        }
+
+        return flat.Length <= 200 ? flat : flat.Substring(0, 200) + "…";
+    }
+
     public static string ConnectTimeout(string target, string address, int port, double seconds)
     {
         return $"No TCP connection to {target} within {seconds:0} s: the traffic is probably dropped by an egress " +
@@ -55,9 +76,12 @@ internal static class ConnectionDiagnosis
 
     public static string RbacDenied(ClientCertificate certificate, string endpoint)
     {
+        string names = certificate.DnsNames.Count == 0
+            ? "no subject alternative names"
+            : "SANs " + string.Join(", ", certificate.DnsNames);
         return "The TLS handshake succeeded, but the gateway answered 403 'RBAC: access denied': the certificate " +
-            $"CN '{certificate.CommonName}' is not enabled for {endpoint}. Ask Stitch's onboarding team to enable " +
-            $"CN '{certificate.CommonName}' (thumbprint {certificate.Leaf.Thumbprint}) for this endpoint.";
+            $"CN '{certificate.CommonName}' ({names}) is not enabled for {endpoint}. Ask Stitch's onboarding team " +
+            $"to enable CN '{certificate.CommonName}' (thumbprint {certificate.Leaf.Thumbprint}) for this endpoint.";
     }
 
     public static (string Id, string Text) ForOAuthError(string error, string? description)

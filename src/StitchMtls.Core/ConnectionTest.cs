@@ -37,6 +37,17 @@ public sealed class ConnectionTestOptions
     public IReadOnlyList<string> Scopes { get; init; } = Array.Empty<string>();
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An HTTP proxy to tunnel through; when null, the proxy HttpClient would pick (HTTPS_PROXY...).</summary>
+    public Uri? Proxy { get; init; }
+
+    public NetworkCredential? ProxyCredential { get; init; }
+
+    /// <summary>Connect directly even where HTTPS_PROXY or the system settings name a proxy.</summary>
+    public bool NoProxy { get; init; }
+
+    /// <summary>Send the certificate even when the pre-flight check finds it unusable (to see the gateway's answer).</summary>
+    public bool SkipPreFlight { get; init; }
 }
 
 /// <summary>
@@ -61,6 +72,7 @@ public sealed class ConnectionTest
     private string? _remoteAddress;
     private string? _tlsProtocol;
     private string? _serverCertificateProblem;
+    private Uri? _proxy;
 
     private ConnectionTest(ConnectionTestOptions options, IOperationLog log)
     {
@@ -85,6 +97,13 @@ public sealed class ConnectionTest
 
     private async Task<StitchMtlsTestResult> RunAsync(CancellationToken cancellationToken)
     {
+        StitchMtlsTestResult? blocked = RunPreFlight();
+        if (blocked is not null)
+        {
+            return blocked;
+        }
+
+        _proxy = ProxyTunnel.Choose(_options.Endpoint.MtlsUri, _options.Proxy, _options.NoProxy);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.Timeout);
 
@@ -108,7 +127,7 @@ public sealed class ConnectionTest
                 "-Endpoint Secure.");
         }
 
-        Begin(ConnectionStage.Connect, $"Connecting to {Target.Host}:{Target.Port}.");
+        Begin(ConnectionStage.Resolve, $"Resolving {ConnectHost}.");
         try
         {
             using HttpResponseMessage response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
@@ -116,7 +135,7 @@ public sealed class ConnectionTest
             return InterpretResponse((int)response.StatusCode, body);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException
-            or AuthenticationException or SocketException)
+            or AuthenticationException or SocketException or ProxyTunnelException)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -125,6 +144,38 @@ public sealed class ConnectionTest
 
             return InterpretFailure(ex, timedOut: timeout.IsCancellationRequested);
         }
+    }
+
+    /// <summary>The host the TCP connection goes to: the proxy when there is one, else the endpoint.</summary>
+    private string ConnectHost => _proxy?.Host ?? Target.Host;
+
+    private int ConnectPort => _proxy?.Port ?? Target.Port;
+
+    private StitchMtlsTestResult? RunPreFlight()
+    {
+        Begin(ConnectionStage.PreFlight, $"Checking '{_options.Certificate.Leaf.Subject}' before any traffic.");
+        PreFlightOutcome outcome = PreFlight.Check(_options.Certificate, DateTime.UtcNow);
+        foreach (string warning in outcome.Warnings)
+        {
+            _log.Warning(warning);
+        }
+
+        if (outcome.FailureId is null)
+        {
+            Complete(outcome.Warnings.Count == 0 ? "The certificate, its key and its chain are usable."
+                : string.Join(" ", outcome.Warnings));
+            return null;
+        }
+
+        if (_options.SkipPreFlight)
+        {
+            _log.Warning($"Pre-flight found {outcome.FailureId}; connecting anyway because of -SkipPreFlight.");
+            Complete($"{outcome.FailureId} ignored (-SkipPreFlight): {outcome.FailureText}");
+            return null;
+        }
+
+        Fail(outcome.FailureText!);
+        return Result(false, outcome.FailureId, outcome.FailureText!);
     }
 
     private HttpRequestMessage CreateRequest()
@@ -162,24 +213,37 @@ public sealed class ConnectionTest
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
     {
+        IPAddress[] addresses = await ResolveAsync(token).ConfigureAwait(false);
+
+        Begin(ConnectionStage.Connect, $"Connecting to {ConnectHost}:{ConnectPort}" +
+            (_proxy is null ? "." : " (the proxy)."));
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+            await socket.ConnectAsync(addresses, ConnectPort, token).ConfigureAwait(false);
             _remoteAddress = DescribeEndPoint(socket.RemoteEndPoint as IPEndPoint);
             Complete($"Connected to {_remoteAddress}.");
+            Stream transport = new NetworkStream(socket, ownsSocket: true);
+
+            if (_proxy is not null)
+            {
+                Begin(ConnectionStage.Proxy, $"Asking the proxy {_proxy} for a tunnel to {Target.Host}:{Target.Port}.");
+                await ProxyTunnel.OpenAsync(transport, _proxy, Target.Host, Target.Port, _options.ProxyCredential,
+                    token).ConfigureAwait(false);
+                Complete($"The proxy opened a tunnel to {Target.Host}:{Target.Port}.");
+            }
 
             Begin(ConnectionStage.Tls, $"TLS handshake with {Target.Host}, presenting " +
                 $"'{_options.Certificate.Leaf.Subject}' and {_options.Certificate.Intermediates.Count} " +
                 "intermediate(s).");
-            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+            var tls = new SslStream(transport, leaveInnerStreamOpen: false);
             await tls.AuthenticateAsClientAsync(CreateTlsOptions(), token).ConfigureAwait(false);
             _tlsProtocol = DescribeProtocol(tls.SslProtocol);
             Complete($"Negotiated {_tlsProtocol}; the server certificate '{tls.RemoteCertificate?.Subject}' is " +
                 "trusted.");
 
-            Begin(ConnectionStage.Http, $"Sending {(RequestsToken ? "POST" : "GET")} " +
-                $"{Target.AbsolutePath}.");
+            Begin(ConnectionStage.Http, $"Sending {(RequestsToken ? "POST" : "GET")} {Target.AbsolutePath}; the " +
+                "first read also shows whether the gateway kept the client certificate (TLS 1.3 rejects it only now).");
             return tls;
         }
         catch
@@ -187,6 +251,28 @@ public sealed class ConnectionTest
             socket.Dispose();
             throw;
         }
+    }
+
+    private async Task<IPAddress[]> ResolveAsync(CancellationToken token)
+    {
+        if (IPAddress.TryParse(ConnectHost, out IPAddress? literal))
+        {
+            Complete($"{ConnectHost} is an address; nothing to resolve.");
+            return new[] { literal };
+        }
+
+        IPAddress[] addresses = await Dns.GetHostAddressesAsync(ConnectHost, token).ConfigureAwait(false);
+        string list = string.Join(", ", addresses.Select(address => address.ToString()));
+        string? documented = StitchEndpoint.Documented
+            .FirstOrDefault(endpoint => endpoint.MtlsUri.Host == ConnectHost)?.IPAddress;
+        if (documented is not null && !addresses.Any(address => address.ToString() == documented))
+        {
+            _log.Warning($"{ConnectHost} resolves to {list}, not to Stitch's documented {documented}: split DNS or " +
+                "an intercepting proxy may be redirecting the traffic.");
+        }
+
+        Complete($"{ConnectHost} resolves to {list}.");
+        return addresses;
     }
 
     private SslClientAuthenticationOptions CreateTlsOptions()
@@ -261,6 +347,11 @@ public sealed class ConnectionTest
                 _options.Endpoint.MtlsUri.ToString()), status);
         }
 
+        if (!RequestsToken && !IsAdmitted(status))
+        {
+            return HttpError(status, body);
+        }
+
         if (!RequestsToken)
         {
             Complete($"HTTP {status}: the gateway admitted the client certificate.");
@@ -268,9 +359,29 @@ public sealed class ConnectionTest
                 $"'{_options.Certificate.Leaf.Subject}' over {_tlsProtocol} and answered HTTP {status}.", status);
         }
 
+        if (status != 200 && !LooksLikeOAuthError(body))
+        {
+            return HttpError(status, body);
+        }
+
         Complete($"HTTP {status} from the token endpoint.");
         Begin(ConnectionStage.Token, "Reading the token response.");
         return InterpretToken(status, body);
+    }
+
+    /// <summary>A status that shows the gateway let the request through; 404 and 405 only mean "not here".</summary>
+    private static bool IsAdmitted(int status) => status is < 400 or 404 or 405;
+
+    private static bool LooksLikeOAuthError(string body) =>
+        body.TrimStart().StartsWith('{') && body.Contains("\"error\"", StringComparison.Ordinal);
+
+    private StitchMtlsTestResult HttpError(int status, string body)
+    {
+        string excerpt = ConnectionDiagnosis.Excerpt(body);
+        Fail($"HTTP {status}.");
+        return Result(false, "HttpError", $"The gateway admitted the TLS connection but answered HTTP {status}" +
+            (excerpt.Length == 0 ? "." : $": {excerpt}") + " If this persists, report it to Stitch with the time of " +
+            "the attempt.", status);
     }
 
     private StitchMtlsTestResult InterpretToken(int status, string body)
@@ -315,17 +426,20 @@ public sealed class ConnectionTest
             return TimedOut();
         }
 
-        if (_current == ConnectionStage.Connect)
+        if (Find<ProxyTunnelException>(exception) is { } proxyFailure)
+        {
+            Fail(proxyFailure.Message);
+            return Result(false, proxyFailure.DiagnosisId, proxyFailure.Message, proxyFailure.Status);
+        }
+
+        if (_current is ConnectionStage.Resolve or ConnectionStage.Connect)
         {
             return ConnectFailed(exception);
         }
 
         if (_serverCertificateProblem is not null)
         {
-            FailStage(ConnectionStage.Tls, _serverCertificateProblem);
-            return Result(false, "ServerCertificateUntrusted", _serverCertificateProblem + " Check -Endpoint, or " +
-                "give the CA that issued the server certificate with -ServerCertificateAuthority; if neither " +
-                "applies, something between you and Stitch is intercepting TLS.");
+            return ServerCertificateRejected();
         }
 
         int? alert = TlsPlatform.ReceivedAlert(exception);
@@ -355,43 +469,65 @@ public sealed class ConnectionTest
         }
 
         FailStage(_current, "The request failed: " + Innermost(exception).Message);
-        return Result(false, "HttpFailure", $"The connection failed during the {_current} stage: " +
+        return Result(false, "HttpError", $"The connection failed during the {_current} stage: " +
             Innermost(exception).Message);
+    }
+
+    private StitchMtlsTestResult ServerCertificateRejected()
+    {
+        FailStage(ConnectionStage.Tls, _serverCertificateProblem!);
+        if (_proxy is not null)
+        {
+            return Result(false, "ProxyInterceptsTls", _serverCertificateProblem + $" The connection went through " +
+                $"the proxy {_proxy}, which appears to intercept TLS; that breaks mutual TLS. Ask for " +
+                $"{Target.Host} to be exempted from TLS inspection.");
+        }
+
+        return Result(false, "ServerCertificateUntrusted", _serverCertificateProblem + " Check -Endpoint, or give " +
+            "the CA that issued the server certificate with -ServerCertificateAuthority; if neither applies, " +
+            "something between you and Stitch is intercepting TLS.");
     }
 
     private StitchMtlsTestResult TimedOut()
     {
         double seconds = _options.Timeout.TotalSeconds;
         FailStage(_current, $"No progress within {seconds:0} s.");
-        string target = $"{Target.Host}:{Target.Port}";
+        string target = $"{ConnectHost}:{ConnectPort}";
         return _current switch
         {
-            ConnectionStage.Connect => Result(false, "ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target,
-                AddressToAllow, Target.Port, seconds)),
+            ConnectionStage.Resolve => Result(false, "DnsTimeout", $"Resolving {ConnectHost} took longer than " +
+                $"{seconds:0} s. Check the DNS servers this machine uses."),
+            ConnectionStage.Connect when _proxy is null => Result(false, "ConnectTimeout",
+                ConnectionDiagnosis.ConnectTimeout(target, AddressToAllow, Target.Port, seconds)),
+            ConnectionStage.Connect => Result(false, "ProxyTimeout", $"No TCP connection to the proxy {target} " +
+                $"within {seconds:0} s. Check -Proxy or HTTPS_PROXY."),
+            ConnectionStage.Proxy => Result(false, "ProxyTimeout", $"The proxy {_proxy} did not answer CONNECT " +
+                $"within {seconds:0} s."),
             ConnectionStage.Tls => Result(false, "TlsTimeout", $"The TCP connection to {target} was made, but the " +
                 $"TLS handshake did not complete within {seconds:0} s: the server does not speak TLS, or a proxy or " +
                 "firewall holds the traffic."),
-            _ => Result(false, "ResponseTimeout", $"The {_current} stage got no response from {target} within " +
-                $"{seconds:0} s after the handshake. Retry with a longer -TimeoutSec; if it persists, report it to " +
-                "Stitch with the time of the attempt."),
+            _ => Result(false, "ResponseTimeout", $"The {_current} stage got no response from {Target.Authority} " +
+                $"within {seconds:0} s after the handshake. Retry with a longer -TimeoutSec; if it persists, report " +
+                "it to Stitch with the time of the attempt."),
         };
     }
 
     private StitchMtlsTestResult ConnectFailed(Exception exception)
     {
         SocketException? socket = Find<SocketException>(exception);
-        string target = $"{Target.Host}:{Target.Port}";
+        string target = $"{ConnectHost}:{ConnectPort}";
+        string via = _proxy is null ? string.Empty : " (the proxy)";
         (string id, string text) = socket?.SocketErrorCode switch
         {
-            SocketError.ConnectionRefused => ("ConnectionRefused", $"The connection to {target} was refused: " +
+            SocketError.ConnectionRefused => ("ConnectionRefused", $"The connection to {target}{via} was refused: " +
                 "nothing listens there, or a firewall rejects it actively. Check -Endpoint and the port."),
             SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ("DnsFailure",
-                $"The host name '{Target.Host}' could not be resolved. Check DNS on this machine."),
+                $"The host name '{ConnectHost}' could not be resolved. Check DNS on this machine."),
             SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target, AddressToAllow,
                 Target.Port, _options.Timeout.TotalSeconds)),
-            _ => ("ConnectFailed", $"Could not connect to {target}: {Innermost(exception).Message}"),
+            _ => ("ConnectFailed", $"Could not connect to {target}{via}: {Innermost(exception).Message}"),
         };
-        FailStage(ConnectionStage.Connect, Innermost(exception).Message);
+        FailStage(_current, Innermost(exception).Message);
         return Result(false, id, text);
     }
 
@@ -450,6 +586,7 @@ public sealed class ConnectionTest
             ClientCertificateSubject = _options.Certificate.Leaf.Subject,
             ClientCertificateThumbprint = _options.Certificate.Leaf.Thumbprint,
             RemoteAddress = _remoteAddress,
+            Proxy = _proxy?.ToString(),
             HttpStatus = status,
             TokenLifetime = tokenLifetime,
             Stages = _stages.ToList(),

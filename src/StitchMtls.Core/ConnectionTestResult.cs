@@ -6,7 +6,10 @@ namespace StitchMtls;
 /// <summary>The steps of a connection test, in the order they run.</summary>
 public enum ConnectionStage
 {
+    PreFlight,
+    Resolve,
     Connect,
+    Proxy,
     Tls,
     Http,
     Token,
@@ -51,6 +54,9 @@ public sealed class StitchMtlsTestResult
     public string? ClientCertificateThumbprint { get; init; }
 
     public string? RemoteAddress { get; init; }
+
+    /// <summary>The proxy the connection went through, or null for a direct connection.</summary>
+    public string? Proxy { get; init; }
 
     public int? HttpStatus { get; init; }
 

@@ -52,6 +52,31 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>An HTTP proxy to tunnel through with CONNECT; by default the one HttpClient would use.</summary>
+    [Parameter]
+    public Uri? Proxy { get; set; }
+
+    [Parameter]
+    [Credential]
+    public PSCredential? ProxyCredential { get; set; }
+
+    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system proxy settings.</summary>
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
+    /// <summary>Connect even when the pre-flight check finds the certificate unusable, to see the gateway's answer.</summary>
+    [Parameter]
+    public SwitchParameter SkipPreFlight { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Proxy is not null && NoProxy)
+        {
+            ThrowFailure(new StitchMtlsException("ProxyConflict", FailureCategory.InvalidArgument,
+                "-Proxy and -NoProxy contradict each other. Give one of them.", Proxy.ToString()));
+        }
+    }
+
     protected override void ProcessRecord()
     {
         try
@@ -83,6 +108,10 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
                     Credential = credential,
                     Scopes = Scope,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                    Proxy = Proxy,
+                    ProxyCredential = ProxyCredential?.GetNetworkCredential(),
+                    NoProxy = NoProxy,
+                    SkipPreFlight = SkipPreFlight,
                 };
                 StitchMtlsTestResult result = RunWithPipelineLog((log, token) =>
                     ConnectionTest.RunAsync(options, log, token), $"Testing mTLS to {endpoint.MtlsUri}");
