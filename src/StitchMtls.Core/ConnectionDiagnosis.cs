@@ -36,7 +36,10 @@ internal static class ConnectionDiagnosis
         return alert switch
         {
             48 => ("UnknownCa", notChained),
-            42 or 43 or 46 => ("BadCertificate", notChained),
+            43 => ("BadCertificate", $"The gateway refused the client certificate '{certificate.Leaf.Subject}' " +
+                $"({name}): its key usage does not allow client authentication. A client certificate needs the " +
+                "clientAuth extended key usage; ask Stitch for one."),
+            42 or 46 => ("BadCertificate", notChained),
             45 => ("ClientCertificateExpired", $"The gateway rejected the client certificate " +
                 $"'{certificate.Leaf.Subject}' as expired ({name}). Renew it: New-StitchCsr, then send the CSR to " +
                 "Stitch."),

@@ -280,7 +280,8 @@ public sealed class ConnectionTest
         return new SslClientAuthenticationOptions
         {
             TargetHost = Target.Host,
-            ClientCertificateContext = _options.Certificate.CreateContext(),
+            // Without a key nothing can be presented; -SkipPreFlight sends no certificate to show the gateway's answer.
+            ClientCertificateContext = _options.Certificate.Leaf.HasPrivateKey ? _options.Certificate.CreateContext() : null,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
