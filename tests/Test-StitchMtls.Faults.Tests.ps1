@@ -100,11 +100,11 @@ Describe 'Test-StitchMtls against the gateway''s faults on TLS <_>' -ForEach '1.
     }
 
     It 'classifies <Case> as <Id> at the <Stage> stage' -TestCases @(
-        @{ Case = 'a foreign-CA certificate'; Cert = 'foreign'; Id = 'UnknownCa'; Stage = 'Tls' }
-        @{ Case = 'an expired certificate sent anyway'; Cert = 'expired'; Id = 'ClientCertificateExpired'; Stage = 'Tls' }
-        @{ Case = 'no client certificate at all'; Cert = 'none'; Id = 'ClientCertificateRequired'; Stage = 'Tls' }
-        @{ Case = 'a certificate without clientAuth sent anyway'; Cert = 'serverAuth'; Id = 'BadCertificate'; Stage = 'Tls' }
-        @{ Case = 'a CN that is not enabled'; Cert = 'disabled'; Id = 'RbacDenied'; Stage = 'Http' }
+        @{ Case = 'a foreign-CA certificate'; Cert = 'foreign'; Id = 'UnknownCa'; Stage = 'Tls'; BadSecret = $false }
+        @{ Case = 'an expired certificate sent anyway'; Cert = 'expired'; Id = 'ClientCertificateExpired'; Stage = 'Tls'; BadSecret = $false }
+        @{ Case = 'no client certificate at all'; Cert = 'none'; Id = 'ClientCertificateRequired'; Stage = 'Tls'; BadSecret = $false }
+        @{ Case = 'a certificate without clientAuth sent anyway'; Cert = 'serverAuth'; Id = 'BadCertificate'; Stage = 'Tls'; BadSecret = $false }
+        @{ Case = 'a CN that is not enabled'; Cert = 'disabled'; Id = 'RbacDenied'; Stage = 'Http'; BadSecret = $false }
         @{ Case = 'wrong client credentials'; Cert = 'good'; Id = 'TokenInvalidClient'; Stage = 'Token'; BadSecret = $true }
     ) {
         $paths = switch ($Cert) {

@@ -70,8 +70,9 @@ public sealed class ChainImport : IDisposable
         AsymmetricAlgorithm key = PrivateKeyFile.Load(request.KeyPath, keyPassword);
         try
         {
-            ClientChain chain = ClientChain.Assemble(supplied, key, $"'{request.KeyPath}'");
+            ClientChain chain = ClientChain.Assemble(supplied, key, request.KeyPath);
             log.Verbose($"Building chain for {chain.Leaf.Subject} ({chain.Issuers.Count + 1} certificates).");
+            ChainValidator.Validate(chain, nowUtc);
             if (chain.WasReordered)
             {
                 log.Warning("The certificates were not in the order leaf, intermediate, root; they are written " +
@@ -83,7 +84,6 @@ public sealed class ChainImport : IDisposable
                 log.Warning($"The certificate '{extra.Subject}' is not part of this chain and is not written.");
             }
 
-            ChainValidator.Validate(chain, nowUtc);
             log.Verbose($"The chain builds to '{chain.Root!.Subject}' as the only trust anchor.");
             return new ChainImport(request, key, chain);
         }

@@ -16,6 +16,13 @@ public static class ChainValidator
     /// </exception>
     public static void Validate(ClientChain chain, DateTime nowUtc)
     {
+        if (chain.Issuers.Count == 0 && ClientChain.IsSelfIssued(chain.Leaf))
+        {
+            throw new StitchMtlsException("ChainIncomplete", FailureCategory.InvalidData,
+                $"The certificate '{chain.Leaf.Subject}' is self-signed, while Stitch's certificates are issued by " +
+                "its CA. Supply the chain Stitch sent (leaf, intermediate and root).", chain.Leaf.Subject);
+        }
+
         string? missing = chain.DescribeMissing();
         if (missing is not null)
         {

@@ -48,7 +48,7 @@ public sealed class ClientCertificate : IDisposable
         using AsymmetricAlgorithm key = PrivateKeyFile.Load(keyPath, password);
         try
         {
-            ClientChain chain = ClientChain.Assemble(certificates, key, $"'{keyPath}'");
+            ClientChain chain = ClientChain.Assemble(certificates, key, keyPath);
             return new ClientCertificate(TlsPlatform.AttachKey(chain.Leaf, key), chain.Intermediates, null);
         }
         catch (StitchMtlsException ex) when (ex.ErrorId == "KeyCertificateMismatch")
@@ -66,11 +66,24 @@ public sealed class ClientCertificate : IDisposable
     public static ClientCertificate FromCertificate(X509Certificate2 certificate,
         IEnumerable<X509Certificate2>? intermediates = null)
     {
-        List<X509Certificate2> issuers = (intermediates ?? Enumerable.Empty<X509Certificate2>())
+        List<X509Certificate2> issuers = (intermediates ?? FindIssuersInStores(certificate))
             .Where(issuer => !ClientChain.IsSelfIssued(issuer) && issuer.Thumbprint != certificate.Thumbprint)
             .ToList();
         string? problem = certificate.HasPrivateKey && !PrivateKeyMatches(certificate) ? "KeyCertificateMismatch" : null;
         return new ClientCertificate(certificate, issuers, problem);
+    }
+
+    /// <summary>
+    /// The intermediates the machine's certificate stores hold for <paramref name="certificate"/>: what the TLS
+    /// stack would find on its own, made explicit so the pre-flight check and the context agree.
+    /// </summary>
+    private static IEnumerable<X509Certificate2> FindIssuersInStores(X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.Build(certificate);
+        return chain.ChainElements.Cast<X509ChainElement>().Skip(1).Select(element => element.Certificate).ToList();
     }
 
     internal SslStreamCertificateContext CreateContext()

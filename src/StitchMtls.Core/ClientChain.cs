@@ -42,7 +42,7 @@ public sealed class ClientChain
     /// <summary>Finds the leaf for <paramref name="key"/> among <paramref name="supplied"/> and orders its issuers.</summary>
     /// <exception cref="StitchMtlsException"><c>KeyCertificateMismatch</c> when no certificate matches the key.</exception>
     public static ClientChain Assemble(IReadOnlyList<X509Certificate2> supplied, AsymmetricAlgorithm key,
-        string keyDescription)
+        string keyPath)
     {
         List<X509Certificate2> distinct = supplied
             .GroupBy(certificate => certificate.Thumbprint, StringComparer.OrdinalIgnoreCase)
@@ -54,18 +54,18 @@ public sealed class ClientChain
         if (leaf is null && matching.Count > 0)
         {
             throw new StitchMtlsException("KeyBelongsToCaCertificate", FailureCategory.InvalidData,
-                $"The private key {keyDescription} belongs to the CA certificate '{matching[0].Subject}', not to a " +
+                $"The private key '{keyPath}' belongs to the CA certificate '{matching[0].Subject}', not to a " +
                 "client certificate. Use the key that was generated with the client certificate's CSR.",
-                keyDescription);
+                keyPath);
         }
 
         if (leaf is null)
         {
             string subjects = string.Join("; ", distinct.Select(certificate => $"'{certificate.Subject}'"));
             throw new StitchMtlsException("KeyCertificateMismatch", FailureCategory.InvalidData,
-                $"The private key {keyDescription} does not belong to any of the supplied certificates " +
+                $"The private key '{keyPath}' does not belong to any of the supplied certificates " +
                 $"({subjects}). Use the key that was generated with this certificate's CSR; nothing was written.",
-                keyDescription);
+                keyPath);
         }
 
         var issuers = new List<X509Certificate2>();
@@ -92,11 +92,6 @@ public sealed class ClientChain
     /// <summary>Names the first certificate missing between the leaf and a self-signed root, or null.</summary>
     public string? DescribeMissing()
     {
-        if (Issuers.Count == 0 && IsSelfIssued(Leaf))
-        {
-            return $"an issuing CA: '{Leaf.Subject}' is self-signed, while Stitch's certificates are issued by its CA";
-        }
-
         X509Certificate2 top = Issuers.Count > 0 ? Issuers[^1] : Leaf;
         if (IsSelfIssued(top))
         {

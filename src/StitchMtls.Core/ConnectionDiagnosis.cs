@@ -50,14 +50,12 @@ internal static class ConnectionDiagnosis
         };
     }
 
-    /// <summary>Stitch's documented answer to a timeout: an egress firewall, and the address to allow.</summary>
     private static (string Id, string Text) ClientCertificateRequired(string alertName) =>
         ("ClientCertificateRequired", $"The gateway requires a client certificate and received none ({alertName}). " +
             "Check that the certificate has its private key and, if it lists extended key usages, clientAuth.");
 
-    /// <summary>Whether the TLS stack will offer the certificate at all: it needs its key and clientAuth.</summary>
-    private static bool CanBeSent(ClientCertificate certificate) =>
-        certificate.Leaf.HasPrivateKey && PreFlight.AllowsClientAuthentication(certificate.Leaf);
+    /// <summary>Whether a certificate was presented at all: without its key, nothing is.</summary>
+    private static bool CanBeSent(ClientCertificate certificate) => certificate.Leaf.HasPrivateKey;
 
     /// <summary>A short, single-line piece of a response body, with anything token-like left out.</summary>
     public static string Excerpt(string body)
@@ -71,6 +69,7 @@ internal static class ConnectionDiagnosis
         return flat.Length <= 200 ? flat : flat.Substring(0, 200) + "…";
     }
 
+    /// <summary>Stitch's documented answer to a timeout: an egress firewall, and the address to allow.</summary>
     public static string ConnectTimeout(string target, string address, int port, double seconds)
     {
         return $"No TCP connection to {target} within {seconds:0} s: the traffic is probably dropped by an egress " +

@@ -518,10 +518,13 @@ public sealed class ConnectionTest
         SocketException? socket = Find<SocketException>(exception);
         string target = $"{ConnectHost}:{ConnectPort}";
         string via = _proxy is null ? string.Empty : " (the proxy)";
+        string check = _proxy is null ? "-Endpoint and the port" : "-Proxy (or HTTPS_PROXY)";
         (string id, string text) = socket?.SocketErrorCode switch
         {
+            SocketError.TimedOut when _proxy is not null => ("ProxyTimeout", $"No TCP connection to the proxy " +
+                $"{target} within the operating system's time limit. Check -Proxy or HTTPS_PROXY."),
             SocketError.ConnectionRefused => ("ConnectionRefused", $"The connection to {target}{via} was refused: " +
-                "nothing listens there, or a firewall rejects it actively. Check -Endpoint and the port."),
+                $"nothing listens there, or a firewall rejects it actively. Check {check}."),
             SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ("DnsFailure",
                 $"The host name '{ConnectHost}' could not be resolved. Check DNS on this machine."),
             SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target, AddressToAllow,

@@ -51,8 +51,8 @@ public static class PreFlight
         if (!AllowsClientAuthentication(leaf))
         {
             return Fail("ClientAuthEkuMissing", $"The certificate '{leaf.Subject}' has an extended key usage " +
-                "without clientAuth (1.3.6.1.5.5.7.3.2), so .NET would silently send no certificate at all. Ask " +
-                "Stitch for a client certificate.");
+                "without clientAuth (1.3.6.1.5.5.7.3.2): it is not a client certificate, and the gateway refuses it " +
+                "(some TLS stacks do not even offer it). Ask Stitch for a client certificate.");
         }
 
         var warnings = new List<string>();

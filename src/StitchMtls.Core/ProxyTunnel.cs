@@ -40,13 +40,21 @@ internal static class ProxyTunnel
             return null;
         }
 
-        if (explicitProxy is not null)
+        Uri? proxy = explicitProxy;
+        if (proxy is null)
         {
-            return explicitProxy;
+            IWebProxy system = HttpClient.DefaultProxy;
+            proxy = system.IsBypassed(target) ? null : system.GetProxy(target);
         }
 
-        IWebProxy system = HttpClient.DefaultProxy;
-        return system.IsBypassed(target) ? null : system.GetProxy(target);
+        if (proxy is not null && proxy.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new StitchMtlsException("ProxySchemeUnsupported", FailureCategory.InvalidArgument,
+                $"The proxy '{proxy}' is not an http:// proxy. StitchMtls tunnels through HTTP proxies with CONNECT; " +
+                "give the proxy as http://host:port.", proxy.ToString());
+        }
+
+        return proxy;
     }
 
     public static async Task OpenAsync(Stream proxyConnection, Uri proxy, string host, int port,

@@ -62,7 +62,8 @@ public sealed class StitchEndpoint
 
         if (Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && uri.Scheme == Uri.UriSchemeHttps)
         {
-            StitchEndpoint? byUri = Documented.FirstOrDefault(endpoint => endpoint.MtlsUri.Host == uri.Host);
+            StitchEndpoint? byUri = Documented.FirstOrDefault(endpoint => endpoint.MtlsUri.Host == uri.Host
+                && uri.IsDefaultPort);
             return byUri ?? new StitchEndpoint(uri.Authority, new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"),
                 null, null, "Custom endpoint");
         }

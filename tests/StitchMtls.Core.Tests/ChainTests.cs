@@ -44,7 +44,7 @@ public class ChainTests
         using RSA other = RSA.Create(2048);
 
         var error = Assert.Throws<StitchMtlsException>(() =>
-            ClientChain.Assemble(new[] { leaf, pki.Intermediate, pki.Root }, other, "'other.key'"));
+            ClientChain.Assemble(new[] { leaf, pki.Intermediate, pki.Root }, other, "other.key"));
 
         Assert.Equal("KeyCertificateMismatch", error.ErrorId);
         Assert.Contains("'other.key'", error.Message);

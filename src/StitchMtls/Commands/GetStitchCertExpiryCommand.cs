@@ -78,11 +78,21 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
             if (Directory.Exists(path))
             {
                 WriteVerbose($"Reading certificate files in '{path}'.");
-                List<string> found = Directory.EnumerateFiles(path)
-                    .Where(file => s_certificateExtensions.Contains(System.IO.Path.GetExtension(file),
-                        StringComparer.OrdinalIgnoreCase))
-                    .OrderBy(file => file, StringComparer.Ordinal)
-                    .ToList();
+                List<string> found;
+                try
+                {
+                    found = Directory.EnumerateFiles(path)
+                        .Where(file => s_certificateExtensions.Contains(System.IO.Path.GetExtension(file),
+                            StringComparer.OrdinalIgnoreCase))
+                        .OrderBy(file => file, StringComparer.Ordinal)
+                        .ToList();
+                }
+                catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+                {
+                    WriteError(new ErrorRecord(ex, "FolderUnreadable", ErrorCategory.PermissionDenied, path));
+                    continue;
+                }
+
                 fromFolders.AddRange(found);
                 files.AddRange(found);
             }

@@ -70,6 +70,13 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
 
     protected override void BeginProcessing()
     {
+        if (Proxy is not null && Proxy.Scheme != Uri.UriSchemeHttp)
+        {
+            ThrowFailure(new StitchMtlsException("ProxySchemeUnsupported", FailureCategory.InvalidArgument,
+                $"The proxy '{Proxy}' is not an http:// proxy. Give it as http://host:port; the TLS to Stitch runs " +
+                "inside the CONNECT tunnel either way.", Proxy.ToString()));
+        }
+
         if (Proxy is not null && NoProxy)
         {
             ThrowFailure(new StitchMtlsException("ProxyConflict", FailureCategory.InvalidArgument,
