@@ -60,7 +60,7 @@ Describe 'Test-StitchMtls pre-flight' {
             'serverAuth' { $serverAsClient, $pki.ServerKey }
         }
         $gateway = $gateways['1.3']
-        $before = @(Get-TestGatewayRequest -Gateway $gateway).Count
+        $before = Get-TestGatewayConnectionCount -Gateway $gateway
 
         $result = Invoke-FaultTest -Uri $gateway.Uri -ChainPath $paths[0] -KeyPath $paths[1]
 
@@ -68,7 +68,7 @@ Describe 'Test-StitchMtls pre-flight' {
         $result.FailedStage | Should -Be 'PreFlight'
         $result.DiagnosisId | Should -Be $Id
         $result.Stages.Stage | Should -Be 'PreFlight'
-        @(Get-TestGatewayRequest -Gateway $gateway).Count | Should -Be $before
+        Get-TestGatewayConnectionCount -Gateway $gateway | Should -Be $before -Because 'pre-flight sends nothing'
     }
 
     It 'reports a certificate without its private key as PrivateKeyMissing' {
@@ -140,5 +140,150 @@ Describe 'Test-StitchMtls against the gateway''s faults on TLS <_>' -ForEach '1.
     It 'names the presented CN and SANs, and the onboarding request, for RBAC' {
         $result = Invoke-FaultTest -Uri $uri -ChainPath $disabled.ChainPath -KeyPath $disabled.KeyPath
         $result.Diagnosis | Should -BeLike "*CN 'stitch-other.example.com'*onboarding team*"
+    }
+}
+
+Describe 'Test-StitchMtls against server-side faults on TLS <_>' -ForEach '1.2', '1.3' {
+    BeforeAll {
+        $tls = $_
+        $stalling = Start-TestGateway -Pki $pki -Tls $tls -StallAfterHandshake
+        $otherHost = Start-TestGateway -Pki $pki -Tls $tls -ServerCertificate 'other-host'
+        $selfSigned = Start-TestGateway -Pki $pki -Tls $tls -ServerCertificate 'self-signed'
+    }
+
+    AfterAll {
+        foreach ($gateway in $stalling, $otherHost, $selfSigned) { Stop-TestGateway -Gateway $gateway }
+    }
+
+    It 'reports a response that never comes as ResponseTimeout at the Http stage' {
+        $result = Invoke-FaultTest -Uri $stalling.Uri -TimeoutSec 2 -WithCredential
+
+        $result.DiagnosisId | Should -Be 'ResponseTimeout'
+        $result.FailedStage | Should -Be 'Http'
+        ($result.Stages | Where-Object Stage -eq 'Tls').Success | Should -BeTrue
+    }
+
+    It 'refuses a server certificate for another host name as ServerCertificateUntrusted' {
+        $result = Invoke-FaultTest -Uri $otherHost.Uri
+
+        $result.DiagnosisId | Should -Be 'ServerCertificateUntrusted'
+        $result.FailedStage | Should -Be 'Tls'
+        $result.Diagnosis | Should -BeLike "*not valid for the host name '127.0.0.1'*"
+    }
+
+    It 'refuses a server certificate from a CA it does not trust as ServerCertificateUntrusted' {
+        $result = Invoke-FaultTest -Uri $selfSigned.Uri
+
+        $result.DiagnosisId | Should -Be 'ServerCertificateUntrusted'
+        $result.Diagnosis | Should -BeLike '*does not chain to -ServerCertificateAuthority*'
+    }
+}
+
+Describe 'Test-StitchMtls through an HTTP CONNECT proxy' {
+    BeforeAll {
+        $forward = Start-TestProxy -Mode forward
+        $refuse = Start-TestProxy -Mode refuse
+        $auth = Start-TestProxy -Mode auth -User 'proxy-user' -Password 'proxy-pass'
+        $proxyCredential = [pscredential]::new('proxy-user', (ConvertTo-SecureString 'proxy-pass' -AsPlainText -Force))
+        $wrongProxyCredential = [pscredential]::new('proxy-user', (ConvertTo-SecureString 'nope' -AsPlainText -Force))
+        $target = $gateways['1.3'].Uri
+    }
+
+    AfterAll {
+        foreach ($proxy in $forward, $refuse, $auth) { Stop-TestProxy -Proxy $proxy }
+        Remove-Item Env:HTTPS_PROXY -ErrorAction SilentlyContinue
+    }
+
+    It 'succeeds through a forwarding proxy, with the handshake end to end' {
+        $result = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+            -ServerCertificateAuthority $pki.Root -Proxy $forward.Uri -Credential $credential
+
+        $result.Success | Should -BeTrue -Because $result.Diagnosis
+        $result.Proxy | Should -Be $forward.Uri.ToString()
+        $result.Stages.Stage | Should -Be 'PreFlight', 'Resolve', 'Connect', 'Proxy', 'Tls', 'Http', 'Token'
+    }
+
+    It 'names a proxy that refuses CONNECT as ProxyRefused' {
+        $result = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+            -ServerCertificateAuthority $pki.Root -Proxy $refuse.Uri
+
+        $result.DiagnosisId | Should -Be 'ProxyRefused'
+        $result.FailedStage | Should -Be 'Proxy'
+        $result.HttpStatus | Should -Be 403
+    }
+
+    It 'names a proxy that wants authentication as ProxyAuthenticationRequired, <Case>' -TestCases @(
+        @{ Case = 'without credentials'; WithCredential = $false; Wrong = $false }
+        @{ Case = 'with the wrong password'; WithCredential = $true; Wrong = $true }
+    ) {
+        $extra = @{}
+        if ($WithCredential) { $extra.ProxyCredential = if ($Wrong) { $wrongProxyCredential } else { $proxyCredential } }
+        $result = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+            -ServerCertificateAuthority $pki.Root -Proxy $auth.Uri @extra
+
+        $result.DiagnosisId | Should -Be 'ProxyAuthenticationRequired'
+        $result.FailedStage | Should -Be 'Proxy'
+        $result.Diagnosis | Should -Not -BeLike '*proxy-pass*'
+        $result.Diagnosis | Should -Not -BeLike '*nope*'
+    }
+
+    It 'authenticates to the proxy with -ProxyCredential' {
+        $result = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+            -ServerCertificateAuthority $pki.Root -Proxy $auth.Uri -ProxyCredential $proxyCredential
+        $result.Success | Should -BeTrue -Because $result.Diagnosis
+    }
+
+    It 'uses HTTPS_PROXY as HttpClient does, and -NoProxy goes direct' {
+        $env:HTTPS_PROXY = $refuse.Uri.ToString()
+        try {
+            $viaEnvironment = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+                -ServerCertificateAuthority $pki.Root
+            $direct = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+                -ServerCertificateAuthority $pki.Root -NoProxy
+        }
+        finally {
+            Remove-Item Env:HTTPS_PROXY
+        }
+
+        # HttpClient reads HTTPS_PROXY once per process; when another test already fixed it, this run is direct.
+        if ($viaEnvironment.Proxy) {
+            $viaEnvironment.DiagnosisId | Should -Be 'ProxyRefused'
+        }
+        $direct.Success | Should -BeTrue
+        $direct.Proxy | Should -BeNullOrEmpty
+    }
+
+    It 'refuses an https:// proxy and -Proxy with -NoProxy' {
+        { Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+            -Proxy 'https://127.0.0.1:3128/' } | Should -Throw -ErrorId 'ProxySchemeUnsupported,StitchMtls.Commands.TestStitchMtlsCommand'
+        { Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+            -Proxy $forward.Uri -NoProxy } | Should -Throw -ErrorId 'ProxyConflict,StitchMtls.Commands.TestStitchMtlsCommand'
+    }
+}
+
+Describe 'Test-StitchMtls against peers that are not gateways' {
+    It 'reports a listener that never speaks TLS as TlsTimeout' {
+        $silent = Start-SilentListener
+        try {
+            $result = Invoke-FaultTest -Uri $silent.Uri -TimeoutSec 2
+            $result.DiagnosisId | Should -Be 'TlsTimeout'
+            $result.FailedStage | Should -Be 'Tls'
+        }
+        finally {
+            Stop-SilentListener -Listener $silent
+        }
+    }
+
+    It 'openssl s_server on TLS <_> accepts the chain and rejects a foreign one as UnknownCa' -ForEach '1.2', '1.3' {
+        $server = Start-StrictOpenSslServer -Pki $pki -Tls $_
+        try {
+            (Invoke-FaultTest -Uri $server.Uri).Success | Should -BeTrue
+            $foreignResult = Invoke-FaultTest -Uri $server.Uri -ChainPath $foreign.ChainPath -KeyPath $foreign.KeyPath
+            $foreignResult.DiagnosisId | Should -Be 'UnknownCa'
+            $foreignResult.FailedStage | Should -Be 'Tls'
+        }
+        finally {
+            Stop-StrictOpenSslServer -Server $server
+        }
     }
 }

@@ -7,14 +7,15 @@ using StitchMtls.TestGateway.Commands;
 namespace StitchMtls.TestGateway;
 
 /// <summary>
-/// A local stand-in for Stitch's mutual-TLS gateway, and the private CA behind it. One program, four
-/// subcommands: <c>pki</c>, <c>sign</c>, <c>issue</c>, <c>serve</c>. Exit code 0 is success, 2 bad arguments
-/// or input (with one line on stderr), 1 anything else.
+/// A local stand-in for Stitch's mutual-TLS gateway, the private CA behind it, and a loopback CONNECT proxy to
+/// reach it through. One program, five subcommands: <c>pki</c>, <c>sign</c>, <c>issue</c>, <c>serve</c>,
+/// <c>proxy</c>. Exit code 0 is success, 2 bad arguments or input (with one line on stderr), 1 anything else.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "usage: StitchMtls.TestGateway pki|sign|issue|serve [options]; see tests/StitchMtls.TestGateway/README.md";
+        "usage: StitchMtls.TestGateway pki|sign|issue|serve|proxy [options]; "
+        + "see tests/StitchMtls.TestGateway/README.md";
 
     public static async Task<int> Main(string[] args)
     {
@@ -33,6 +34,7 @@ internal static class Program
                 SignCommand.Name => SignCommand.Run(options),
                 IssueCommand.Name => IssueCommand.Run(options),
                 ServeCommand.Name => await ServeCommand.RunAsync(options),
+                ProxyCommand.Name => await ProxyCommand.RunAsync(options),
                 _ => throw new GatewayInputException($"Unknown command '{args[0]}'. {Usage}"),
             };
         }

@@ -1,5 +1,6 @@
-# Helpers for Pester tests that need the local Stitch mTLS gateway (tests/StitchMtls.TestGateway).
-# Dot-source this file in a BeforeAll block:
+# Helpers for Pester tests that need the local Stitch mTLS gateway (tests/StitchMtls.TestGateway) and the other
+# loopback peers fault tests use: the gateway's CONNECT proxy, a listener that never speaks, a strict
+# openssl s_server, and an unused port. Dot-source this file in a BeforeAll block:
 #
 #     BeforeAll { . "$PSScriptRoot/common/Gateway.ps1" }
 #
@@ -316,6 +317,45 @@ function Invoke-TestSigningDesk {
     $output
 }
 
+function Start-TestBackgroundScript {
+    # Runs a script on a runspace of its own and returns the PowerShell instance and its async result, for
+    # Stop-TestBackgroundScript to collect.
+    param(
+        [string]
+        $Script,
+
+        [object[]]
+        $ArgumentList
+    )
+
+    $sessionState = [System.Management.Automation.Runspaces.InitialSessionState]::Create()
+    $sessionState.LanguageMode = [System.Management.Automation.PSLanguageMode]::FullLanguage
+    $runspace = [runspacefactory]::CreateRunspace($sessionState)
+    $runspace.Open()
+    $background = [powershell]::Create()
+    $background.Runspace = $runspace
+    $null = $background.AddScript($Script)
+    foreach ($argument in $ArgumentList) {
+        $null = $background.AddArgument($argument)
+    }
+
+    [pscustomobject]@{
+        PowerShell = $background
+        Result     = $background.BeginInvoke()
+    }
+}
+
+function Stop-TestBackgroundScript {
+    # Waits for a script from Start-TestBackgroundScript to end, then frees its runspace.
+    param(
+        $Background
+    )
+
+    $null = $Background.PowerShell.EndInvoke($Background.Result)
+    $Background.PowerShell.Runspace.Dispose()
+    $Background.PowerShell.Dispose()
+}
+
 function Start-TestGatewayLinePump {
     # Copies every line of a reader into a queue on a runspace of its own, so the child never blocks on a full
     # pipe. Returns the PowerShell instance and its async result, for Stop-TestGateway to collect.
@@ -327,18 +367,76 @@ function Start-TestGatewayLinePump {
         $Queue
     )
 
-    $sessionState = [System.Management.Automation.Runspaces.InitialSessionState]::Create()
-    $sessionState.LanguageMode = [System.Management.Automation.PSLanguageMode]::FullLanguage
-    $runspace = [runspacefactory]::CreateRunspace($sessionState)
-    $runspace.Open()
-    $pump = [powershell]::Create()
-    $pump.Runspace = $runspace
-    $null = $pump.AddScript(
+    Start-TestBackgroundScript -ArgumentList $Reader, $Queue -Script (
         'param($reader, $queue) while ($null -ne ($line = $reader.ReadLine())) { $queue.Enqueue($line) }')
-    $null = $pump.AddArgument($Reader).AddArgument($Queue)
-    [pscustomobject]@{
-        PowerShell = $pump
-        Result     = $pump.BeginInvoke()
+}
+
+function Start-TestServerProcess {
+    # Starts a long-running child whose standard output and error are pumped into queues, and waits for the line
+    # that gives its port. Returns the object Start-TestGateway and Start-TestProxy describe, with the type names
+    # given; the last is always 'StitchMtls.TestProcess', which Stop-TestGateway accepts.
+    param(
+        [System.Diagnostics.ProcessStartInfo]
+        $StartInfo,
+
+        # Matches the ready line; group 1, if there is one, is the port.
+        [string]
+        $ReadyPattern,
+
+        # The port, when the ready line does not give it.
+        [int]
+        $Port,
+
+        # The URI scheme of the Uri property.
+        [string]
+        $Scheme,
+
+        # What the messages call the child.
+        [string]
+        $Description,
+
+        [string[]]
+        $TypeName,
+
+        [int]
+        $TimeoutSeconds
+    )
+
+    $outputLines = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $errorLines = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $process = [System.Diagnostics.Process]::Start($StartInfo)
+    $server = [pscustomobject]@{
+        Uri         = $null
+        Port        = 0
+        Process     = $process
+        OutputLines = $outputLines
+        ErrorLines  = $errorLines
+        Pumps       = @(
+            Start-TestGatewayLinePump -Reader $process.StandardOutput -Queue $outputLines
+            Start-TestGatewayLinePump -Reader $process.StandardError -Queue $errorLines
+        )
+    }
+    foreach ($name in @($TypeName) + 'StitchMtls.TestProcess') {
+        $server.PSObject.TypeNames.Insert($server.PSObject.TypeNames.Count - 2, $name)
+    }
+
+    $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        $ready = @($outputLines.ToArray()) -match $ReadyPattern | Select-Object -First 1
+        if ($ready) {
+            $server.Port = ($ready -match $ReadyPattern) -and $Matches.Contains(1) ? [int]$Matches[1] : $Port
+            $server.Uri = [uri]"${Scheme}://127.0.0.1:$($server.Port)/"
+            return $server
+        }
+
+        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
+            $reason = $process.HasExited ? "exited with code $($process.ExitCode)" :
+                "did not report that it was ready within $TimeoutSeconds seconds"
+            Stop-TestGateway -Gateway $server
+            throw "$Description $reason. Standard error: $(@($errorLines.ToArray()) -join ' ')"
+        }
+
+        Start-Sleep -Milliseconds 25
     }
 }
 
@@ -351,7 +449,14 @@ function Start-TestGateway {
     The gateway listens on 127.0.0.1 on a free port and demands a client certificate from the PKI's CA.
     AllowedCommonName limits which client CNs pass access control (the rest get 403 'RBAC: access denied');
     without it every CN passes. Its standard output and error are drained continuously into OutputLines and
-    ErrorLines; Get-TestGatewayRequest parses the REQUEST lines. Always pair with Stop-TestGateway.
+    ErrorLines; Get-TestGatewayRequest parses the REQUEST lines, Get-TestGatewayConnectionCount and
+    Get-TestGatewayHandshakeCount count the CONNECTION and HANDSHAKE lines. Always pair with Stop-TestGateway.
+
+    ServerCertificate picks what the gateway presents: 'default' (server.pem, for localhost and 127.0.0.1),
+    'other-host' (server-other.pem, from the same CA but for other.example.com only, so host name checks fail)
+    or 'self-signed' (server-self-signed.pem, right names but no CA). The last two are created in the PKI
+    directory on first use. StallAfterHandshake makes the gateway complete every handshake, read the request and
+    never answer (a STALLED line instead of a REQUEST line) until the client gives up or the gateway stops.
 
     .OUTPUTS
     An object with Uri, Port, Process, OutputLines and ErrorLines.
@@ -380,6 +485,13 @@ function Start-TestGateway {
         [string]
         $TlsEngine = 'auto',
 
+        [ValidateSet('default', 'other-host', 'self-signed')]
+        [string]
+        $ServerCertificate = 'default',
+
+        [switch]
+        $StallAfterHandshake,
+
         [int]
         $TimeoutSeconds = 30
     )
@@ -398,53 +510,93 @@ function Start-TestGateway {
         $arguments.AddRange([string[]]('--client-secret', $ClientSecret))
     }
 
-    $outputLines = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
-    $errorLines = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
-    $process = [System.Diagnostics.Process]::Start((New-TestGatewayStartInfo -Arguments $arguments.ToArray()))
-    $gateway = [pscustomobject]@{
-        PSTypeName  = 'StitchMtls.TestGateway'
-        Uri         = $null
-        Port        = 0
-        Process     = $process
-        OutputLines = $outputLines
-        ErrorLines  = $errorLines
-        Pumps       = @(
-            Start-TestGatewayLinePump -Reader $process.StandardOutput -Queue $outputLines
-            Start-TestGatewayLinePump -Reader $process.StandardError -Queue $errorLines
-        )
+    if ($ServerCertificate -ne 'default') {
+        $arguments.AddRange([string[]]('--server-cert', $ServerCertificate))
     }
 
-    $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSeconds)
-    while ($true) {
-        $listening = @($outputLines.ToArray()) -match '^LISTENING https://127\.0\.0\.1:(\d+)/$' |
-            Select-Object -First 1
-        if ($listening) {
-            $gateway.Port = [int]($listening -replace '^LISTENING https://127\.0\.0\.1:(\d+)/$', '$1')
-            $gateway.Uri = [uri]"https://127.0.0.1:$($gateway.Port)/"
-            return $gateway
-        }
-
-        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
-            $reason = $process.HasExited ? "exited with code $($process.ExitCode)" :
-                "did not report LISTENING within $TimeoutSeconds seconds"
-            Stop-TestGateway -Gateway $gateway
-            throw "Test gateway $reason. Standard error: $(@($errorLines.ToArray()) -join ' ')"
-        }
-
-        Start-Sleep -Milliseconds 25
+    if ($StallAfterHandshake) {
+        $arguments.Add('--stall-after-handshake')
     }
+
+    $startParameters = @{
+        StartInfo      = New-TestGatewayStartInfo -Arguments $arguments.ToArray()
+        ReadyPattern   = '^LISTENING https://127\.0\.0\.1:(\d+)/$'
+        Scheme         = 'https'
+        Description    = 'Test gateway'
+        TypeName       = 'StitchMtls.TestGateway'
+        TimeoutSeconds = $TimeoutSeconds
+    }
+    Start-TestServerProcess @startParameters
+}
+
+function Start-TestProxy {
+    <#
+    .SYNOPSIS
+    Starts the gateway's loopback HTTP CONNECT proxy ('proxy') and waits until it accepts connections.
+
+    .DESCRIPTION
+    Mode 'forward' tunnels CONNECT to 127.0.0.1 or localhost (any other target gets 403; the proxy never connects
+    anywhere else) and answers 'HTTP/1.1 200 Connection established'; 'refuse' answers every CONNECT with
+    403 Forbidden; 'auth' answers 407 with 'Proxy-Authenticate: Basic realm="test"' unless the request carries
+    Basic credentials for User and Password, then forwards. A port nothing listens on gets 502. The proxy logs
+    CONNECTION n=<k> per accepted connection and 'PROXY <method> <target> status=<code>' per request, which
+    Get-TestProxyRequest parses. Stop it with Stop-TestProxy (or Stop-TestGateway).
+
+    .OUTPUTS
+    An object with Uri (http://127.0.0.1:<port>/), Port, Mode, Process, OutputLines and ErrorLines.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateSet('forward', 'refuse', 'auth')]
+        [string]
+        $Mode,
+
+        [string]
+        $User,
+
+        [string]
+        $Password,
+
+        [int]
+        $TimeoutSeconds = 30
+    )
+
+    if ($Mode -eq 'auth' -and -not ($PSBoundParameters.ContainsKey('User') -and
+            $PSBoundParameters.ContainsKey('Password'))) {
+        throw "Start-TestProxy -Mode auth needs -User and -Password."
+    }
+
+    $arguments = [System.Collections.Generic.List[string]]::new()
+    $arguments.AddRange([string[]]('proxy', '--mode', $Mode))
+    if ($Mode -eq 'auth') {
+        $arguments.AddRange([string[]]('--user', $User, '--password', $Password))
+    }
+
+    $startParameters = @{
+        StartInfo      = New-TestGatewayStartInfo -Arguments $arguments.ToArray()
+        ReadyPattern   = '^LISTENING http://127\.0\.0\.1:(\d+)/$'
+        Scheme         = 'http'
+        Description    = 'Test proxy'
+        TypeName       = 'StitchMtls.TestProxy'
+        TimeoutSeconds = $TimeoutSeconds
+    }
+    $proxy = Start-TestServerProcess @startParameters
+    $proxy | Add-Member -NotePropertyName Mode -NotePropertyValue $Mode -PassThru
 }
 
 function Stop-TestGateway {
     <#
     .SYNOPSIS
-    Stops a gateway from Start-TestGateway: closes its standard input, waits, and kills it if it lingers.
+    Stops a gateway from Start-TestGateway, or a proxy from Start-TestProxy: closes its standard input, waits,
+    and kills it if it lingers.
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory, ValueFromPipeline)]
         [AllowNull()]
-        [PSTypeName('StitchMtls.TestGateway')]
+        [PSTypeName('StitchMtls.TestProcess')]
         $Gateway,
 
         [int]
@@ -470,14 +622,33 @@ function Stop-TestGateway {
         }
         finally {
             foreach ($pump in $Gateway.Pumps) {
-                $null = $pump.PowerShell.EndInvoke($pump.Result)
-                $pump.PowerShell.Runspace.Dispose()
-                $pump.PowerShell.Dispose()
+                Stop-TestBackgroundScript -Background $pump
             }
 
             $Gateway.Pumps = @()
             $process.Dispose()
         }
+    }
+}
+
+function Stop-TestProxy {
+    <#
+    .SYNOPSIS
+    Stops a proxy from Start-TestProxy (the same as Stop-TestGateway).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline)]
+        [AllowNull()]
+        [PSTypeName('StitchMtls.TestProxy')]
+        $Proxy,
+
+        [int]
+        $TimeoutSeconds = 5
+    )
+
+    process {
+        Stop-TestGateway -Gateway $Proxy -TimeoutSeconds $TimeoutSeconds
     }
 }
 
@@ -506,5 +677,359 @@ function Get-TestGatewayRequest {
                 StatusCode = [int]$Matches.status
             }
         }
+    }
+}
+
+function Get-TestGatewayHandshake {
+    <#
+    .SYNOPSIS
+    The TLS handshakes a gateway has completed so far, parsed from its HANDSHAKE lines.
+
+    .OUTPUTS
+    Objects with Connection (the number of its CONNECTION line), CommonName and Protocol (TLSv1.2 or TLSv1.3),
+    oldest first.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestGateway')]
+        $Gateway
+    )
+
+    foreach ($line in $Gateway.OutputLines.ToArray()) {
+        if ($line -match '^HANDSHAKE n=(?<n>\d+) cn=(?<cn>.*) protocol=(?<protocol>\S+)$') {
+            [pscustomobject]@{
+                Connection = [int]$Matches.n
+                CommonName = $Matches.cn
+                Protocol   = $Matches.protocol
+            }
+        }
+    }
+}
+
+function Get-TestProxyRequest {
+    <#
+    .SYNOPSIS
+    The requests a proxy from Start-TestProxy has answered so far, parsed from its PROXY lines.
+
+    .OUTPUTS
+    Objects with Method, Target (host:port for CONNECT) and StatusCode, oldest first.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestProxy')]
+        $Proxy
+    )
+
+    foreach ($line in $Proxy.OutputLines.ToArray()) {
+        if ($line -match '^PROXY (?<method>\S+) (?<target>\S+) status=(?<status>\d{3})$') {
+            [pscustomobject]@{
+                Method     = $Matches.method
+                Target     = $Matches.target
+                StatusCode = [int]$Matches.status
+            }
+        }
+    }
+}
+
+function Get-TestGatewayLineCount {
+    # Counts the output lines that match Pattern once the count has stayed the same for SettleMilliseconds (a
+    # server logs a connection a moment after the client has moved on), waiting no longer than TimeoutSeconds.
+    param(
+        $Server,
+
+        [string]
+        $Pattern,
+
+        [int]
+        $SettleMilliseconds,
+
+        [int]
+        $TimeoutSeconds = 5
+    )
+
+    $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSeconds)
+    $count = @($Server.OutputLines.ToArray() -match $Pattern).Count
+    $stableSince = [datetime]::UtcNow
+    while ([datetime]::UtcNow -lt $deadline -and
+        ([datetime]::UtcNow - $stableSince).TotalMilliseconds -lt $SettleMilliseconds) {
+        Start-Sleep -Milliseconds 25
+        $now = @($Server.OutputLines.ToArray() -match $Pattern).Count
+        if ($now -ne $count) {
+            $count = $now
+            $stableSince = [datetime]::UtcNow
+        }
+    }
+
+    $count
+}
+
+function Get-TestGatewayConnectionCount {
+    <#
+    .SYNOPSIS
+    How many TCP connections a gateway, proxy or silent listener has accepted so far (its CONNECTION lines).
+
+    .DESCRIPTION
+    Every connection is counted when it is accepted, before any TLS, so a connection the server refused in the
+    handshake counts too. The count is read once it has not changed for SettleMilliseconds, since the server
+    logs a connection a moment after the client has gone on; 0 after the wait means no client reached it.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateScript({ $null -ne $_.OutputLines },
+            ErrorMessage = 'Gateway must come from Start-TestGateway, Start-TestProxy or Start-SilentListener.')]
+        $Gateway,
+
+        [ValidateRange(0, 5000)]
+        [int]
+        $SettleMilliseconds = 200
+    )
+
+    Get-TestGatewayLineCount -Server $Gateway -Pattern '^CONNECTION n=\d+$' -SettleMilliseconds $SettleMilliseconds
+}
+
+function Get-TestGatewayHandshakeCount {
+    <#
+    .SYNOPSIS
+    How many TLS handshakes a gateway has completed so far (its HANDSHAKE lines).
+
+    .DESCRIPTION
+    A handshake counts once the gateway has accepted the client's certificate; one it refused with an alert
+    does not. Under TLS 1.3 the client finishes its side first, so a client that then gives up (a host name it
+    does not accept, for instance) may still be counted here. Read as Get-TestGatewayConnectionCount is.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestGateway')]
+        $Gateway,
+
+        [ValidateRange(0, 5000)]
+        [int]
+        $SettleMilliseconds = 200
+    )
+
+    Get-TestGatewayLineCount -Server $Gateway -Pattern '^HANDSHAKE n=\d+ ' -SettleMilliseconds $SettleMilliseconds
+}
+
+function Get-UnusedLoopbackPort {
+    <#
+    .SYNOPSIS
+    A TCP port on 127.0.0.1 that nothing listens on at this moment: a connection to it is refused.
+
+    .DESCRIPTION
+    Borrows a free port from the system and gives it back at once, so another process could take it before the
+    caller uses it; in practice the system hands out ports in turn and does not reuse one this soon.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param()
+
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try {
+        $listener.LocalEndpoint.Port
+    }
+    finally {
+        $listener.Stop()
+    }
+}
+
+function Start-SilentListener {
+    <#
+    .SYNOPSIS
+    Listens on 127.0.0.1 and accepts every connection but never sends a byte: a peer that stalls a TLS client
+    in its handshake until the client's timeout.
+
+    .DESCRIPTION
+    Accepted connections stay open until Stop() (or Stop-SilentListener); what clients send is never read.
+    Each accepted connection adds a 'CONNECTION n=<k>' line to OutputLines, so Get-TestGatewayConnectionCount
+    works on the listener too.
+
+    .OUTPUTS
+    An object with Port, Uri (https://127.0.0.1:<port>/), OutputLines and the methods Stop() and Dispose().
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param()
+
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    $stopping = [System.Threading.CancellationTokenSource]::new()
+    $sockets = [System.Collections.Concurrent.ConcurrentQueue[System.Net.Sockets.Socket]]::new()
+    $lines = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $acceptor = Start-TestBackgroundScript -ArgumentList $listener, $stopping.Token, $sockets, $lines -Script @'
+        param($listener, $stopping, $sockets, $lines)
+        $count = 0
+        while ($true) {
+            try {
+                $socket = $listener.AcceptSocketAsync($stopping).AsTask().GetAwaiter().GetResult()
+            }
+            catch {
+                break
+            }
+
+            $sockets.Enqueue($socket)
+            $count++
+            $lines.Enqueue("CONNECTION n=$count")
+        }
+'@
+
+    $silent = [pscustomobject]@{
+        PSTypeName  = 'StitchMtls.SilentListener'
+        Port        = $listener.LocalEndpoint.Port
+        Uri         = [uri]"https://127.0.0.1:$($listener.LocalEndpoint.Port)/"
+        OutputLines = $lines
+        Listener    = $listener
+        Stopping    = $stopping
+        Sockets     = $sockets
+        Acceptor    = $acceptor
+    }
+
+    # The methods use nothing but the object: they may run where this file's functions are out of scope.
+    $stop = {
+        if ($this.Stopping.IsCancellationRequested) {
+            return
+        }
+
+        $this.Stopping.Cancel()
+        $this.Listener.Stop()
+        $null = $this.Acceptor.PowerShell.EndInvoke($this.Acceptor.Result)
+        $this.Acceptor.PowerShell.Runspace.Dispose()
+        $this.Acceptor.PowerShell.Dispose()
+        $socket = $null
+        while ($this.Sockets.TryDequeue([ref]$socket)) {
+            $socket.Dispose()
+        }
+    }
+    $silent | Add-Member -MemberType ScriptMethod -Name Stop -Value $stop
+    $silent | Add-Member -MemberType ScriptMethod -Name Dispose -Value $stop
+    $silent
+}
+
+function Stop-SilentListener {
+    <#
+    .SYNOPSIS
+    Stops a listener from Start-SilentListener and closes every connection it accepted. Stopping twice is harmless.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline)]
+        [AllowNull()]
+        [PSTypeName('StitchMtls.SilentListener')]
+        $Listener
+    )
+
+    process {
+        if ($null -ne $Listener) {
+            $Listener.Stop()
+        }
+    }
+}
+
+function Start-StrictOpenSslServer {
+    <#
+    .SYNOPSIS
+    Starts 'openssl s_server' as an independent mTLS peer that demands a client certificate chaining to the PKI's
+    root, on one TLS version, and waits until it accepts connections.
+
+    .DESCRIPTION
+    Runs openssl s_server -accept 127.0.0.1:<port> -www -tls1_2|-tls1_3 -cert server.pem -key server.key
+    -cert_chain intermediate.pem -Verify 2 -verify_return_error -CAfile root.pem. -www answers 'GET /' with
+    200 and a status page. Without -verify_return_error s_server would complete the handshake for any
+    certificate. Stop it with Stop-StrictOpenSslServer.
+
+    .OUTPUTS
+    An object with Uri, Port, Tls, Process, OutputLines and ErrorLines.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestPki')]
+        $Pki,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('1.2', '1.3')]
+        [string]
+        $Tls,
+
+        [int]
+        $TimeoutSeconds = 15
+    )
+
+    $openssl = Get-Command -Name openssl -CommandType Application -ErrorAction Stop | Select-Object -First 1
+
+    # A borrowed port may be taken again before s_server binds it; then s_server exits and another port is tried.
+    for ($attempt = 1; ; $attempt++) {
+        $port = Get-UnusedLoopbackPort
+        $startInfo = [System.Diagnostics.ProcessStartInfo]::new($openssl.Source)
+        $arguments = 's_server', '-accept', "127.0.0.1:$port", '-www', "-tls$($Tls -replace '\.', '_')",
+        '-cert', $Pki.Server, '-key', $Pki.ServerKey, '-cert_chain', $Pki.Intermediate,
+        '-Verify', '2', '-verify_return_error', '-CAfile', $Pki.Root
+        foreach ($argument in $arguments) {
+            $startInfo.ArgumentList.Add($argument)
+        }
+
+        $startInfo.UseShellExecute = $false
+        $startInfo.RedirectStandardInput = $true
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
+        $startInfo.WorkingDirectory = [System.IO.Path]::GetTempPath()
+
+        # s_server prints ACCEPT once it listens; the port comes from here, not from its output.
+        $startParameters = @{
+            StartInfo      = $startInfo
+            ReadyPattern   = '^ACCEPT$'
+            Port           = $port
+            Scheme         = 'https'
+            Description    = "openssl s_server (TLS $Tls)"
+            TypeName       = 'StitchMtls.StrictOpenSslServer'
+            TimeoutSeconds = $TimeoutSeconds
+        }
+        try {
+            $server = Start-TestServerProcess @startParameters
+        }
+        catch {
+            if ($attempt -lt 3 -and "$_" -like '*exited with code*') {
+                continue
+            }
+
+            throw
+        }
+
+        return $server | Add-Member -NotePropertyName Tls -NotePropertyValue $Tls -PassThru
+    }
+}
+
+function Stop-StrictOpenSslServer {
+    <#
+    .SYNOPSIS
+    Stops an openssl s_server from Start-StrictOpenSslServer (it ignores end of input, so it is killed).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline)]
+        [AllowNull()]
+        [PSTypeName('StitchMtls.StrictOpenSslServer')]
+        $Server
+    )
+
+    process {
+        if ($null -eq $Server) {
+            return
+        }
+
+        if (-not $Server.Process.HasExited) {
+            $Server.Process.Kill()
+        }
+
+        Stop-TestGateway -Gateway $Server -TimeoutSeconds 5
     }
 }

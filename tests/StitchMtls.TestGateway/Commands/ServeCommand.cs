@@ -10,8 +10,8 @@ namespace StitchMtls.TestGateway.Commands;
 
 /// <summary>
 /// <c>serve --pki &lt;dir&gt; [--tls 1.2|1.3|any] [--allowed-cn cn1,cn2] [--client-id id] [--client-secret s]
-/// [--port 0] [--tls-engine auto|openssl|sslstream]</c>: runs the gateway until standard input closes or a
-/// termination signal arrives.
+/// [--port 0] [--tls-engine auto|openssl|sslstream] [--server-cert default|other-host|self-signed]
+/// [--stall-after-handshake]</c>: runs the gateway until standard input closes or a termination signal arrives.
 /// </summary>
 internal static class ServeCommand
 {
@@ -26,26 +26,24 @@ internal static class ServeCommand
         CommandLineOptions options = CommandLineOptions.Parse(
             Name,
             arguments,
-            ["pki", "tls", "allowed-cn", "client-id", "client-secret", "port", "tls-engine"]);
+            ["pki", "tls", "allowed-cn", "client-id", "client-secret", "port", "tls-engine", "server-cert"],
+            ["stall-after-handshake"]);
+        var pki = new PkiDirectory(options.GetRequiredString("pki"));
+        ServerCertificateKind serverCertificate = ReadServerCertificate(options.GetString("server-cert") ?? "default");
         var gatewayOptions = new GatewayOptions(
-            ReadPki(options),
+            pki,
             ReadProtocols(options.GetString("tls") ?? "any"),
             ReadAllowedCommonNames(options.GetString("allowed-cn")),
             options.GetString("client-id") ?? DefaultClientId,
             options.GetString("client-secret") ?? DefaultClientSecret,
             options.GetInt32("port", min: 0, max: 65535) ?? 0,
-            ReadEngine(options.GetString("tls-engine") ?? "auto"));
+            ReadEngine(options.GetString("tls-engine") ?? "auto"),
+            PrivateCertificateAuthority.EnsureServerCertificate(pki, serverCertificate),
+            options.HasFlag("stall-after-handshake"));
 
         using var shutdown = new ShutdownSignal();
         await GatewayHost.RunAsync(gatewayOptions, Console.Out, Console.Error, shutdown.Requested);
         return ExitCode.Success;
-    }
-
-    private static PkiDirectory ReadPki(CommandLineOptions options)
-    {
-        var pki = new PkiDirectory(options.GetRequiredString("pki"));
-        PemFile.RequireFile(pki.ServerCertificatePath);
-        return pki;
     }
 
     private static SslProtocols ReadProtocols(string version) => version switch
@@ -63,6 +61,15 @@ internal static class ServeCommand
         "sslstream" => TlsEngine.SslStream,
         _ => throw new GatewayInputException(
             $"{Name}: option '--tls-engine' must be auto, openssl or sslstream, not '{engine}'."),
+    };
+
+    private static ServerCertificateKind ReadServerCertificate(string kind) => kind switch
+    {
+        "default" => ServerCertificateKind.Default,
+        "other-host" => ServerCertificateKind.OtherHost,
+        "self-signed" => ServerCertificateKind.SelfSigned,
+        _ => throw new GatewayInputException(
+            $"{Name}: option '--server-cert' must be default, other-host or self-signed, not '{kind}'."),
     };
 
     private static IReadOnlySet<string>? ReadAllowedCommonNames(string? list)

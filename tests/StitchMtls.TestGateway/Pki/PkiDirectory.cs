@@ -30,5 +30,19 @@ internal sealed class PkiDirectory
     /// <summary>The server leaf followed by the intermediate, as the gateway sends it.</summary>
     public string ServerChainPath => Combine("server-chain.pem");
 
+    /// <summary>Where the server certificate of <paramref name="kind"/> lives; the file may not exist yet.</summary>
+    public ServerCertificateFiles ServerFiles(ServerCertificateKind kind) => kind switch
+    {
+        ServerCertificateKind.OtherHost => new(
+            Combine("server-other.pem"),
+            Combine("server-other.key"),
+            Combine("server-other-chain.pem")),
+        ServerCertificateKind.SelfSigned => new(
+            Combine("server-self-signed.pem"),
+            Combine("server-self-signed.key"),
+            Combine("server-self-signed.pem")),
+        _ => new(ServerCertificatePath, ServerKeyPath, ServerChainPath),
+    };
+
     private string Combine(string fileName) => Path.Combine(FullPath, fileName);
 }

@@ -18,6 +18,11 @@ internal static class PrivateCertificateAuthority
 
     public const string ServerSubject = "CN=localhost, O=StitchMtls Test Gateway";
 
+    /// <summary>The only name in server-other.pem: a host the clients in tests never connect to by name.</summary>
+    public const string OtherHostName = "other.example.com";
+
+    public const string OtherHostSubject = "CN=" + OtherHostName + ", O=StitchMtls Test Gateway";
+
     private const int KeySize = 2048;
 
     /// <summary>
@@ -47,11 +52,54 @@ internal static class PrivateCertificateAuthority
         using X509Certificate2 server = LoadOrCreate(
             pki.ServerCertificatePath,
             pki.ServerKeyPath,
-            key => CreateServer(key, intermediate));
+            key => CreateServer(key, intermediate, ServerSubject, LoopbackNames()));
 
         if (!File.Exists(pki.ServerChainPath))
         {
             PemFile.WriteCertificates(pki.ServerChainPath, [server, intermediate], overwrite: false);
+        }
+    }
+
+    /// <summary>
+    /// Returns the files of the server certificate of <paramref name="kind"/>, creating the certificate if it is
+    /// missing. server.pem must already exist (the <c>pki</c> command makes it); the other kinds are made here, on
+    /// first use, and reused after that.
+    /// </summary>
+    /// <exception cref="GatewayInputException">A file the certificate needs is missing.</exception>
+    public static ServerCertificateFiles EnsureServerCertificate(PkiDirectory pki, ServerCertificateKind kind)
+    {
+        ServerCertificateFiles files = pki.ServerFiles(kind);
+        if (kind == ServerCertificateKind.OtherHost)
+        {
+            EnsureOtherHostServer(pki, files);
+        }
+        else if (kind == ServerCertificateKind.SelfSigned)
+        {
+            LoadOrCreate(files.CertificatePath, files.KeyPath, CreateSelfSignedServer).Dispose();
+        }
+
+        PemFile.RequireFile(files.CertificatePath);
+        PemFile.RequireFile(files.KeyPath);
+        PemFile.RequireFile(files.ChainPath);
+        return files;
+    }
+
+    private static void EnsureOtherHostServer(PkiDirectory pki, ServerCertificateFiles files)
+    {
+        var otherHost = new SubjectAlternativeNameBuilder();
+        otherHost.AddDnsName(OtherHostName);
+
+        using X509Certificate2 intermediate = PemFile.ReadCertificateWithKey(
+            pki.IntermediateCertificatePath,
+            pki.IntermediateKeyPath);
+        using X509Certificate2 server = LoadOrCreate(
+            files.CertificatePath,
+            files.KeyPath,
+            key => CreateServer(key, intermediate, OtherHostSubject, otherHost));
+
+        if (!File.Exists(files.ChainPath))
+        {
+            PemFile.WriteCertificates(files.ChainPath, [server, intermediate], overwrite: false);
         }
     }
 
@@ -108,23 +156,53 @@ internal static class PrivateCertificateAuthority
         return request.Create(root, root.NotBefore, root.NotAfter, CertificateExtensions.NewSerialNumber());
     }
 
-    private static X509Certificate2 CreateServer(RSA key, X509Certificate2 intermediate)
+    private static X509Certificate2 CreateServer(
+        RSA key,
+        X509Certificate2 intermediate,
+        string subject,
+        SubjectAlternativeNameBuilder alternativeNames)
     {
-        var request = new CertificateRequest(ServerSubject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         CertificateExtensions.AddEndEntityExtensions(
             request,
             intermediate,
             X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment,
             CertificateExtensions.ServerAuthentication);
-
-        var alternativeNames = new SubjectAlternativeNameBuilder();
-        alternativeNames.AddDnsName("localhost");
-        alternativeNames.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(alternativeNames.Build(critical: false));
 
         DateTimeOffset notBefore = DateTimeOffset.UtcNow.AddDays(-1);
         DateTimeOffset notAfter = Min(notBefore + s_serverLifetime, intermediate.NotAfter);
         return request.Create(intermediate, notBefore, notAfter, CertificateExtensions.NewSerialNumber());
+    }
+
+    /// <summary>A server leaf for the right names that signs itself: clients trusting root.pem refuse it.</summary>
+    private static X509Certificate2 CreateSelfSignedServer(RSA key)
+    {
+        var request = new CertificateRequest(ServerSubject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(
+            certificateAuthority: false,
+            hasPathLengthConstraint: false,
+            pathLengthConstraint: 0,
+            critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment,
+            critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            new OidCollection { CertificateExtensions.ServerAuthentication },
+            critical: false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        request.CertificateExtensions.Add(LoopbackNames().Build(critical: false));
+
+        DateTimeOffset notBefore = DateTimeOffset.UtcNow.AddDays(-1);
+        return request.CreateSelfSigned(notBefore, notBefore + s_serverLifetime);
+    }
+
+    private static SubjectAlternativeNameBuilder LoopbackNames()
+    {
+        var alternativeNames = new SubjectAlternativeNameBuilder();
+        alternativeNames.AddDnsName("localhost");
+        alternativeNames.AddIpAddress(IPAddress.Loopback);
+        return alternativeNames;
     }
 
     private static DateTimeOffset Min(DateTimeOffset first, DateTimeOffset second) =>

@@ -27,22 +27,33 @@ internal static class GatewayHost
 
     /// <summary>
     /// Serves until <paramref name="shutdown"/> completes. Prints <c>LISTENING https://127.0.0.1:&lt;port&gt;/</c>
-    /// on <paramref name="output"/> once connections are accepted, then one line per request; rejected
-    /// handshakes go to <paramref name="diagnostics"/>.
+    /// on <paramref name="output"/> once connections are accepted, then a CONNECTION line per accepted connection,
+    /// a HANDSHAKE line per completed handshake and a REQUEST line per request (STALLED instead, with
+    /// <see cref="GatewayOptions.StallAfterHandshake"/>); rejected handshakes go to <paramref name="diagnostics"/>.
     /// </summary>
     public static async Task RunAsync(GatewayOptions options, TextWriter output, TextWriter diagnostics, Task shutdown)
     {
-        using ITlsTermination tls = CreateTermination(options, diagnostics);
+        var connections = new ConnectionLog(output);
+        using ITlsTermination tls = CreateTermination(options, connections, diagnostics);
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, options.Port, tls.Apply);
+            kestrel.Listen(IPAddress.Loopback, options.Port, listen =>
+            {
+                ConnectionNumber.Assign(listen, connections);
+                tls.Apply(listen);
+            });
         });
 
         await using WebApplication app = builder.Build();
+        if (options.StallAfterHandshake)
+        {
+            app.Use(new StalledResponse(output, app.Lifetime.ApplicationStopping).InvokeAsync);
+        }
+
         app.Use(new RequestLog(output).InvokeAsync);
         app.Use(new AccessControl(options.AllowedCommonNames).InvokeAsync);
         app.MapGet("/", () => Results.Text(HomeText, "text/plain"));
@@ -57,7 +68,10 @@ internal static class GatewayHost
         await app.StopAsync(stopTime.Token);
     }
 
-    private static ITlsTermination CreateTermination(GatewayOptions options, TextWriter diagnostics)
+    private static ITlsTermination CreateTermination(
+        GatewayOptions options,
+        ConnectionLog connections,
+        TextWriter diagnostics)
     {
         bool useOpenSsl = options.Engine switch
         {
@@ -67,8 +81,8 @@ internal static class GatewayHost
         };
 
         return useOpenSsl
-            ? new OpenSslTermination(OpenSslServerContext.Create(options.Pki, options.Protocols), diagnostics)
-            : new SslStreamTermination(options, diagnostics);
+            ? new OpenSslTermination(OpenSslServerContext.Create(options), connections, diagnostics)
+            : new SslStreamTermination(options, connections, diagnostics);
     }
 
     private static int ListeningPort(WebApplication app)

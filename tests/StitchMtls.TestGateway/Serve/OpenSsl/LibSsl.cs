@@ -124,6 +124,10 @@ internal static partial class LibSsl
     [LibraryImport(SslLibrary)]
     public static partial nint SSL_get_verify_result(SafeSslHandle ssl);
 
+    /// <summary>The negotiated version as a static string such as "TLSv1.3"; never freed.</summary>
+    [LibraryImport(SslLibrary)]
+    public static partial IntPtr SSL_get_version(SafeSslHandle ssl);
+
     [LibraryImport(CryptoLibrary)]
     public static partial IntPtr BIO_s_mem();
 

@@ -27,7 +27,7 @@ internal sealed class OpenSslServerContext : IDisposable
     }
 
     /// <exception cref="CryptographicException">OpenSSL refused a file or a setting.</exception>
-    public static OpenSslServerContext Create(PkiDirectory pki, SslProtocols protocols)
+    public static OpenSslServerContext Create(GatewayOptions options)
     {
         LibSsl.ERR_clear_error();
         SafeSslContextHandle context = LibSsl.SSL_CTX_new(LibSsl.TLS_server_method());
@@ -38,7 +38,7 @@ internal sealed class OpenSslServerContext : IDisposable
 
         try
         {
-            Configure(context, pki, protocols);
+            Configure(context, options.ServerCertificate, options.Pki, options.Protocols);
             return new OpenSslServerContext(context);
         }
         catch
@@ -53,12 +53,18 @@ internal sealed class OpenSslServerContext : IDisposable
 
     public void Dispose() => _context.Dispose();
 
-    private static void Configure(SafeSslContextHandle context, PkiDirectory pki, SslProtocols protocols)
+    private static void Configure(
+        SafeSslContextHandle context,
+        ServerCertificateFiles server,
+        PkiDirectory pki,
+        SslProtocols protocols)
     {
-        // The server chain: leaf then intermediate, as server-chain.pem lists them.
-        Check(LibSsl.SSL_CTX_use_certificate_chain_file(context, pki.ServerChainPath), "use server-chain.pem");
-        Check(LibSsl.SSL_CTX_use_PrivateKey_file(context, pki.ServerKeyPath, LibSsl.SslFileTypePem), "use server.key");
-        Check(LibSsl.SSL_CTX_check_private_key(context), "match server.key to server.pem");
+        // The server chain: leaf then any intermediate, as the chain file lists them.
+        Check(LibSsl.SSL_CTX_use_certificate_chain_file(context, server.ChainPath), $"use {server.ChainPath}");
+        Check(
+            LibSsl.SSL_CTX_use_PrivateKey_file(context, server.KeyPath, LibSsl.SslFileTypePem),
+            $"use {server.KeyPath}");
+        Check(LibSsl.SSL_CTX_check_private_key(context), $"match {server.KeyPath} to {server.CertificatePath}");
 
         // Client certificates: required, and verified against root.pem alone.
         Check(LibSsl.SSL_CTX_load_verify_locations(context, pki.RootCertificatePath, null), "load root.pem");

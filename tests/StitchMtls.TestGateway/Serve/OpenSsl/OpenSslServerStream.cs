@@ -39,6 +39,9 @@ internal sealed class OpenSslServerStream : Stream
     /// <summary>The client's leaf certificate, once <see cref="HandshakeAsync"/> has succeeded.</summary>
     public X509Certificate2? ClientCertificate { get; private set; }
 
+    /// <summary>The negotiated version in OpenSSL's spelling (<c>TLSv1.3</c>), once the handshake succeeded.</summary>
+    public string Protocol { get; private set; } = "-";
+
     /// <summary>
     /// The verify callback for <c>SSL_CTX_set_verify</c>: keeps OpenSSL's verdict and remembers the certificate
     /// it refused, which OpenSSL discards before the handshake returns.
@@ -87,6 +90,7 @@ internal sealed class OpenSslServerStream : Stream
             if (result == 1)
             {
                 ClientCertificate = ReadPeerCertificate();
+                Protocol = ReadProtocol();
                 return;
             }
 
@@ -307,6 +311,14 @@ internal sealed class OpenSslServerStream : Stream
                 int error = LibSsl.SSL_get_error(_ssl, written);
                 throw new IOException($"TLS write failed (SSL error {error}): {LibSsl.TakeErrors()}");
             }
+        }
+    }
+
+    private string ReadProtocol()
+    {
+        lock (_sslLock)
+        {
+            return Marshal.PtrToStringUTF8(LibSsl.SSL_get_version(_ssl)) ?? "-";
         }
     }
 

@@ -20,13 +20,16 @@ internal sealed class OpenSslTermination : ITlsTermination
     private static readonly TimeSpan s_lingerAfterRejection = TimeSpan.FromSeconds(2);
 
     private readonly OpenSslServerContext _context;
+    private readonly ConnectionLog _connections;
     private readonly TextWriter _diagnostics;
 
     /// <param name="context">The TLS settings every connection shares.</param>
+    /// <param name="connections">Where a completed handshake is logged.</param>
     /// <param name="diagnostics">Where a rejected handshake is reported, one line each.</param>
-    public OpenSslTermination(OpenSslServerContext context, TextWriter diagnostics)
+    public OpenSslTermination(OpenSslServerContext context, ConnectionLog connections, TextWriter diagnostics)
     {
         _context = context;
+        _connections = connections;
         _diagnostics = diagnostics;
     }
 
@@ -66,6 +69,10 @@ internal sealed class OpenSslTermination : ITlsTermination
             }
         }
 
+        _connections.HandshakeCompleted(
+            ConnectionNumber.Of(connection),
+            ClientIdentity.CommonNameOf(tls.ClientCertificate),
+            tls.Protocol);
         connection.Features.Set<ITlsConnectionFeature>(new ClientCertificateFeature(tls.ClientCertificate));
         connection.Transport = new DecryptedTransport(
             PipeReader.Create(tls, new StreamPipeReaderOptions(leaveOpen: true)),
