@@ -13,6 +13,13 @@ public static class CertificateFile
     /// <exception cref="StitchMtlsException"><c>CertificateFileNotFound</c> or <c>CertificateFileInvalid</c>.</exception>
     public static IReadOnlyList<X509Certificate2> Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new StitchMtlsException("CertificateFileIsFolder", FailureCategory.InvalidArgument,
+                $"'{path}' is a folder. Give the certificate or chain file itself, such as '{path}/stitch-mtls-chain.pem'.",
+                path);
+        }
+
         if (!File.Exists(path))
         {
             throw new StitchMtlsException("CertificateFileNotFound", FailureCategory.ObjectNotFound,

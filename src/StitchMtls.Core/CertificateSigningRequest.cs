@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Threading;
 
 namespace StitchMtls;
 
@@ -19,8 +20,12 @@ public static class CertificateSigningRequest
         FileSet.EnsureWritable(new[] { request.KeyPath, request.CsrPath }, overwrite);
     }
 
+    /// <remarks>
+    /// Key generation itself cannot be interrupted; <paramref name="cancellationToken"/> is checked once the key
+    /// exists, so a cancelled call writes nothing.
+    /// </remarks>
     public static StitchCsr Create(NewCsrRequest request, ReadOnlySpan<char> keyPassword, bool overwrite,
-        IOperationLog log)
+        IOperationLog log, CancellationToken cancellationToken = default)
     {
         CheckDestinations(request, overwrite);
 
@@ -30,6 +35,7 @@ public static class CertificateSigningRequest
         // OpenSSL generates the key lazily, on first use: asking for the public half makes it happen here.
         byte[] subjectPublicKeyInfo = KeyIdentity.SubjectPublicKeyInfo(key);
         log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
+        cancellationToken.ThrowIfCancellationRequested();
 
         X500DistinguishedName subject = request.Subject.ToDistinguishedName();
         var certificateRequest = new CertificateRequest(subject, key, HashAlgorithmName.SHA256,
@@ -45,6 +51,7 @@ public static class CertificateSigningRequest
             var files = new FileSet();
             files.AddPrivate(request.KeyPath, keyPem);
             files.AddPublic(request.CsrPath, Encoding.ASCII.GetBytes(csrPem));
+            cancellationToken.ThrowIfCancellationRequested();
             log.Verbose($"Writing '{request.KeyPath}' (owner-only) and '{request.CsrPath}'.");
             files.Commit(overwrite);
         }

@@ -57,6 +57,33 @@ internal static class ConnectionDiagnosis
     /// <summary>Whether a certificate was presented at all: without its key, nothing is.</summary>
     private static bool CanBeSent(ClientCertificate certificate) => certificate.Leaf.HasPrivateKey;
 
+    /// <summary>
+    /// Masks the secrets a test sent wherever text from the server is quoted: a server or proxy that echoes the
+    /// request must not make a diagnosis, a log or a transcript carry them.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    public static string? Redact(string? text, params string?[] secrets)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return text;
+        }
+
+        foreach (string? secret in secrets)
+        {
+            if (!string.IsNullOrEmpty(secret))
+            {
+                // Percent-encoded forms too, in either case of hex digit, as a server may echo the form body.
+                text = text.Replace(secret, "********", System.StringComparison.Ordinal)
+                    .Replace(System.Uri.EscapeDataString(secret), "********", System.StringComparison.OrdinalIgnoreCase)
+                    .Replace(System.Net.WebUtility.UrlEncode(secret), "********",
+                        System.StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return text;
+    }
+
     /// <summary>A short, single-line piece of a response body, with anything token-like left out.</summary>
     public static string Excerpt(string body)
     {

@@ -378,7 +378,7 @@ public sealed class ConnectionTest
 
     private StitchMtlsTestResult HttpError(int status, string body)
     {
-        string excerpt = ConnectionDiagnosis.Excerpt(body);
+        string excerpt = Redact(ConnectionDiagnosis.Excerpt(body));
         Fail($"HTTP {status}.");
         return Result(false, "HttpError", $"The gateway admitted the TLS connection but answered HTTP {status}" +
             (excerpt.Length == 0 ? "." : $": {excerpt}") + " If this persists, report it to Stitch with the time of " +
@@ -415,7 +415,7 @@ public sealed class ConnectionTest
             ? code.GetString() ?? "unknown" : "unknown";
         string? description = json.ValueKind == JsonValueKind.Object
             && json.TryGetProperty("error_description", out JsonElement text) ? text.GetString() : null;
-        (string id, string diagnosis) = ConnectionDiagnosis.ForOAuthError(error, description);
+        (string id, string diagnosis) = ConnectionDiagnosis.ForOAuthError(Redact(error), Redact(description));
         Fail($"HTTP {status}, OAuth error '{error}'.");
         return Result(false, id, diagnosis, status);
     }
@@ -596,6 +596,10 @@ public sealed class ConnectionTest
             Stages = _stages.ToList(),
         };
     }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    private string? Redact(string? text) => ConnectionDiagnosis.Redact(text,
+        _options.Credential?.ClientSecret, _options.ProxyCredential?.Password);
 
     private static string? DescribeEndPoint(IPEndPoint? endPoint)
     {

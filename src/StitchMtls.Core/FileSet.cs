@@ -70,7 +70,10 @@ public sealed class FileSet
         {
             foreach (PendingFile file in _files)
             {
-                staged.Add((file, WriteTemporary(file)));
+                // Recorded before writing, so a write that fails half way is cleaned up too.
+                string tempPath = TemporaryName(file.Path, "new");
+                staged.Add((file, tempPath));
+                WriteTemporary(file, tempPath);
             }
 
             foreach ((PendingFile file, string tempPath) in staged)
@@ -86,8 +89,9 @@ public sealed class FileSet
                 placed.Add(file.Path);
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
+            // Any failure (a full disk, a file size limit, permissions) must leave the folder as it was.
             RollBack(staged, placed, replaced);
             throw new StitchMtlsException("FileWriteFailed", FailureCategory.WriteError,
                 $"Could not write the files; nothing was changed. {ex.Message}", null, ex);
@@ -95,13 +99,13 @@ public sealed class FileSet
 
         foreach ((_, string backup) in replaced)
         {
-            DeleteQuietly(backup, scrub: true);
+            // A replaced symbolic link is removed as a link; its target is someone else's file.
+            DeleteQuietly(backup, scrub: !IsSymbolicLink(backup));
         }
     }
 
-    private static string WriteTemporary(PendingFile file)
+    private static void WriteTemporary(PendingFile file, string tempPath)
     {
-        string tempPath = TemporaryName(file.Path, "new");
         using (FileStream stream = file.IsPrivate
             ? PrivateFile.CreateNew(tempPath)
             : new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -109,16 +113,16 @@ public sealed class FileSet
             stream.Write(file.Content);
             stream.Flush(flushToDisk: true);
         }
-
-        return tempPath;
     }
+
+    private static bool IsSymbolicLink(string path) => new FileInfo(path).LinkTarget is not null;
 
     private static void RollBack(List<(PendingFile File, string TempPath)> staged, List<string> placed,
         List<(string Path, string BackupPath)> replaced)
     {
         foreach (string path in placed)
         {
-            DeleteQuietly(path, scrub: false);
+            DeleteQuietly(path, scrub: true);
         }
 
         foreach ((string path, string backup) in replaced)
@@ -127,7 +131,7 @@ public sealed class FileSet
             {
                 File.Move(backup, path, overwrite: true);
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The backup stays beside the destination under its temporary name, so nothing is lost.
             }
@@ -148,18 +152,25 @@ public sealed class FileSet
 
     private static void DeleteQuietly(string path, bool scrub)
     {
-        try
+        if (scrub)
         {
-            if (scrub)
+            try
             {
                 SecureDelete.Overwrite(path);
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Deleting still matters more than scrubbing; go on.
+            }
+        }
 
+        try
+        {
             File.Delete(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A leftover temporary file is harmless compared with hiding the original failure.
+            // Reported nowhere on purpose: the original failure is the one the user must see.
         }
     }
 
@@ -171,7 +182,7 @@ internal static class SecureDelete
 {
     public static void Overwrite(string path)
     {
-        if (!File.Exists(path))
+        if (!File.Exists(path) || new FileInfo(path).LinkTarget is not null)
         {
             return;
         }

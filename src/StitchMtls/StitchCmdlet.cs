@@ -68,7 +68,14 @@ public abstract class StitchCmdlet : PSCmdlet
             WriteProgress(progress);
         }
 
-        return task.GetAwaiter().GetResult();
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
     }
 
     /// <summary>Copies a SecureString into a char array the caller must clear after use.</summary>

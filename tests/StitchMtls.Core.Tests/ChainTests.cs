@@ -138,4 +138,24 @@ public class ChainTests
         Assert.Equal(new[] { pki.Root.Thumbprint, pki.Intermediate.Thumbprint },
             certificates.Select(c => c.Thumbprint));
     }
+
+    [Fact]
+    public void ReadsUtf16PemAsWindowsPowerShellWritesIt()
+    {
+        TestPki pki = TestPki.Shared;
+        byte[] utf16 = System.Text.Encoding.Unicode.GetPreamble()
+            .Concat(System.Text.Encoding.Unicode.GetBytes(pki.Root.ExportCertificatePem() + "\r\n")).ToArray();
+
+        Assert.Equal(pki.Root.Thumbprint, Assert.Single(CertificateFile.Parse(utf16)).Thumbprint);
+    }
+
+    [Fact]
+    public void SaysSoWhenGivenAFolderForAFile()
+    {
+        using var folder = new TempFolder();
+
+        var error = Assert.Throws<StitchMtlsException>(() => CertificateFile.Load(folder.Path));
+
+        Assert.Equal("CertificateFileIsFolder", error.ErrorId);
+    }
 }

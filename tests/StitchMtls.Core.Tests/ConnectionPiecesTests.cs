@@ -62,4 +62,16 @@ public class ConnectionPiecesTests
         Assert.Contains("egress firewall", text);
         Assert.Contains("20.87.105.80", text);
     }
+
+    [Theory]
+    [InlineData("invalid_client: bad secret s3cr+t/é")]
+    [InlineData("client_secret=s3cr%2Bt%2F%C3%A9&grant_type=client_credentials")]
+    [InlineData("client_secret=s3cr%2bt%2f%c3%a9")]
+    public void MasksTheSecretWhereverTheServerEchoesIt(string echoed)
+    {
+        string masked = ConnectionDiagnosis.Redact(echoed, "s3cr+t/é", null);
+
+        Assert.DoesNotContain("s3cr", masked);
+        Assert.Contains("********", masked);
+    }
 }

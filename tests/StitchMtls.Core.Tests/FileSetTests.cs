@@ -65,4 +65,27 @@ public class FileSetTests
 
         Assert.Equal("FolderNotFound", Assert.Throws<StitchMtlsException>(() => files.Commit(false)).ErrorId);
     }
+
+    [Fact]
+    public void ReplacesASymbolicLinkWithoutTouchingItsTarget()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Creating symbolic links needs a privilege on Windows; the logic is the same.
+        }
+
+        using var folder = new TempFolder();
+        string target = folder.File("2026.key");
+        File.WriteAllText(target, "last year's key");
+        File.CreateSymbolicLink(folder.File("current.key"), target);
+        var files = new FileSet();
+        files.AddPrivate(folder.File("current.key"), Encoding.ASCII.GetBytes("new key"));
+
+        files.Commit(overwrite: true);
+
+        Assert.Equal("last year's key", File.ReadAllText(target));
+        Assert.Null(new FileInfo(folder.File("current.key")).LinkTarget);
+        Assert.Equal("new key", File.ReadAllText(folder.File("current.key")));
+        Assert.Equal(2, Directory.GetFiles(folder.Path).Length);
+    }
 }

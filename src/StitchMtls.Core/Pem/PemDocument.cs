@@ -18,8 +18,26 @@ internal static class PemDocument
 
     public static bool LooksLikePem(byte[] content)
     {
-        return Encoding.ASCII.GetString(content, 0, Math.Min(content.Length, 64 * 1024)).Contains("-----BEGIN ",
+        byte[] text = FromUtf16(content);
+        return Encoding.ASCII.GetString(text, 0, Math.Min(text.Length, 64 * 1024)).Contains("-----BEGIN ",
             StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// UTF-16 text as single bytes: Windows PowerShell 5.1's '>' and Out-File write PEM files as UTF-16 with a
+    /// byte order mark, and PEM is ASCII, so nothing is lost.
+    /// </summary>
+    private static byte[] FromUtf16(byte[] content)
+    {
+        bool littleEndian = content.Length >= 2 && content[0] == 0xFF && content[1] == 0xFE;
+        bool bigEndian = content.Length >= 2 && content[0] == 0xFE && content[1] == 0xFF;
+        if (!littleEndian && !bigEndian)
+        {
+            return content;
+        }
+
+        Encoding encoding = littleEndian ? Encoding.Unicode : Encoding.BigEndianUnicode;
+        return Encoding.Latin1.GetBytes(encoding.GetString(content, 2, content.Length - 2));
     }
 
     /// <summary>True for RFC 1421 style headers that OpenSSL's traditional key encryption writes.</summary>
@@ -30,7 +48,7 @@ internal static class PemDocument
 
     public static IReadOnlyList<PemBlock> ReadBlocks(byte[] content)
     {
-        ReadOnlySpan<byte> bytes = content;
+        ReadOnlySpan<byte> bytes = FromUtf16(content);
         if (bytes.StartsWith(s_utf8Bom))
         {
             bytes = bytes.Slice(s_utf8Bom.Length);

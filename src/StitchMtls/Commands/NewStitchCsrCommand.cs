@@ -84,8 +84,8 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
         char[] password = Reveal(KeyPassword);
         try
         {
-            StitchCsr csr = RunWithPipelineLog((log, _) =>
-                    Task.FromResult(CertificateSigningRequest.Create(request, password, Force, log)),
+            StitchCsr csr = RunWithPipelineLog((log, token) =>
+                    Task.FromResult(CertificateSigningRequest.Create(request, password, Force, log, token)),
                 $"Generating an RSA-{request.KeySize} key for {request.Subject.CommonName}");
             WriteObject(csr);
         }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
@@ -32,6 +33,13 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
     /// <summary>A certificate that carries its private key, such as an Azure Automation certificate asset.</summary>
     [Parameter(Mandatory = true, ParameterSetName = CertificateSet, ValueFromPipeline = true)]
     public X509Certificate2 Certificate { get; set; } = null!;
+
+    /// <summary>
+    /// A PEM file with the intermediate CA certificates to send with -Certificate, for certificates whose chain is
+    /// in no certificate store (an Azure Automation asset, a PFX loaded in memory).
+    /// </summary>
+    [Parameter(ParameterSetName = CertificateSet)]
+    public string? IntermediatePath { get; set; }
 
     /// <summary>client_id as the user name and client_secret as the password.</summary>
     [Parameter]
@@ -135,7 +143,10 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
     {
         if (ParameterSetName == CertificateSet)
         {
-            return ClientCertificate.FromCertificate(new X509Certificate2(Certificate));
+            IReadOnlyList<X509Certificate2>? intermediates = IntermediatePath is null
+                ? null
+                : CertificateFile.Load(ToFileSystemPath(IntermediatePath));
+            return ClientCertificate.FromCertificate(new X509Certificate2(Certificate), intermediates);
         }
 
         char[] password = Reveal(KeyPassword);
