@@ -149,6 +149,31 @@ Describe 'New-StitchCsr' {
         Test-Path -LiteralPath (Join-Path $folder 'uat.csr') | Should -BeTrue
     }
 
+    It 'writes nothing when stopped during key generation' {
+        $folder = Join-Path $TestDrive 'stopped'
+        New-Item -ItemType Directory -Path $folder | Out-Null
+        $shell = [powershell]::Create()
+        try {
+            $null = $shell.AddCommand('Import-Module').AddParameter('Name', $ModuleManifest).AddStatement()
+            $null = $shell.AddCommand('New-StitchCsr').AddParameter('CommonName', 'stitch-prod.example.com').
+                AddParameter('Organization', 'Example Ltd').AddParameter('Path', $folder).AddParameter('Verbose')
+            $running = $shell.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not (@($shell.Streams.Verbose | ForEach-Object Message) -like 'Generating*') -and
+                [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 20
+            }
+            $shell.Stop()
+            # Key generation runs on; give it time to finish, then nothing may have been written.
+            Start-Sleep -Seconds 6
+            Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+            $running.IsCompleted | Should -BeTrue
+        }
+        finally {
+            $shell.Dispose()
+        }
+    }
+
     It 'creates the key with an owner-only ACL on Windows' {
         if (-not $IsWindows) {
             Set-ItResult -Skipped -Because 'NTFS ACLs exist only on Windows; mode 0600 is tested here instead'

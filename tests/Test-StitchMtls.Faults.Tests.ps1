@@ -80,6 +80,16 @@ Describe 'Test-StitchMtls pre-flight' {
         $result.DiagnosisId | Should -Be 'PrivateKeyMissing'
     }
 
+    It 'sends the intermediates of -IntermediatePath with a certificate held in no store' {
+        $withKey = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile(
+            $good.LeafPath, $good.KeyPath)
+
+        $result = Test-StitchMtls -Endpoint $gateways['1.3'].Uri -Certificate $withKey -IntermediatePath $pki.Intermediate `
+            -ServerCertificateAuthority $pki.Root -NoProxy -Credential $credential
+
+        $result.Success | Should -BeTrue -Because $result.Diagnosis
+    }
+
     It 'warns when no intermediate is supplied, and the gateway then answers unknown_ca on TLS <Tls>' -TestCases @(
         @{ Tls = '1.2' }, @{ Tls = '1.3' }
     ) {
