@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Security.Cryptography;
+using System.Security.Cryptography.Pkcs;
 using System.Text;
 using StitchMtls.Pem;
 
@@ -73,9 +74,7 @@ public static class PrivateKeyFile
                     case "ENCRYPTED PRIVATE KEY":
                         return ImportEncryptedPkcs8(block.Data, password, path);
                     case "EC PRIVATE KEY":
-                        var ec = ECDsa.Create();
-                        ec.ImportECPrivateKey(block.Data, out _);
-                        return ec;
+                        return ImportEcKey(block.Data, path);
                 }
             }
             finally
@@ -110,44 +109,52 @@ public static class PrivateKeyFile
         }
     }
 
-    private static RSA ImportRsaPkcs1(byte[] der, string path)
-    {
-        var rsa = RSA.Create();
-        try
-        {
-            rsa.ImportRSAPrivateKey(der, out _);
-            return rsa;
-        }
-        catch (CryptographicException ex)
-        {
-            rsa.Dispose();
-            throw Invalid(path, "its 'RSA PRIVATE KEY' block is not a valid PKCS#1 key", ex);
-        }
-    }
+    private const string RsaOid = "1.2.840.113549.1.1.1";
+    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
 
+    private static AsymmetricAlgorithm ImportRsaPkcs1(byte[] der, string path) =>
+        Import(RSA.Create(), key => key.ImportRSAPrivateKey(der, out _), path, "'RSA PRIVATE KEY' block",
+            "PKCS#1 key");
+
+    private static AsymmetricAlgorithm ImportEcKey(byte[] der, string path) =>
+        Import(ECDsa.Create(), key => key.ImportECPrivateKey(der, out _), path, "'EC PRIVATE KEY' block",
+            "SEC 1 EC key");
+
+    /// <summary>Imports a PKCS#8 key as the algorithm its AlgorithmIdentifier names.</summary>
     private static AsymmetricAlgorithm ImportPkcs8(byte[] der, string path)
     {
-        var rsa = RSA.Create();
+        string? algorithm;
         try
         {
-            rsa.ImportPkcs8PrivateKey(der, out _);
-            return rsa;
-        }
-        catch (CryptographicException)
-        {
-            rsa.Dispose();
-        }
-
-        var ec = ECDsa.Create();
-        try
-        {
-            ec.ImportPkcs8PrivateKey(der, out _);
-            return ec;
+            algorithm = Pkcs8PrivateKeyInfo.Decode(der, out _, skipCopy: true).AlgorithmId.Value;
         }
         catch (CryptographicException ex)
         {
-            ec.Dispose();
-            throw Invalid(path, "its 'PRIVATE KEY' block is not a valid PKCS#8 RSA or EC key", ex);
+            throw Invalid(path, "its 'PRIVATE KEY' block is not a valid PKCS#8 key", ex);
+        }
+
+        return algorithm switch
+        {
+            RsaOid => Import(RSA.Create(), key => key.ImportPkcs8PrivateKey(der, out _), path, "'PRIVATE KEY' block",
+                "PKCS#8 RSA key"),
+            EcPublicKeyOid => Import(ECDsa.Create(), key => key.ImportPkcs8PrivateKey(der, out _), path,
+                "'PRIVATE KEY' block", "PKCS#8 EC key"),
+            _ => throw Invalid(path, $"its key algorithm ({algorithm}) is neither RSA nor EC"),
+        };
+    }
+
+    private static T Import<T>(T key, Action<T> import, string path, string block, string expected)
+        where T : AsymmetricAlgorithm
+    {
+        try
+        {
+            import(key);
+            return key;
+        }
+        catch (CryptographicException ex)
+        {
+            key.Dispose();
+            throw Invalid(path, $"its {block} is not a valid {expected}", ex);
         }
     }
 
@@ -162,8 +169,7 @@ public static class PrivateKeyFile
         byte[] plain;
         try
         {
-            var info = System.Security.Cryptography.Pkcs.Pkcs8PrivateKeyInfo.DecryptAndDecode(password, der,
-                out _);
+            var info = Pkcs8PrivateKeyInfo.DecryptAndDecode(password, der, out _);
             plain = info.Encode();
         }
         catch (CryptographicException ex)
