@@ -16,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -72,7 +72,7 @@ function Invoke-UnitTests {
     $trx = Join-Path $resultsDir 'core.trx'
     Remove-Item -LiteralPath $trx -ErrorAction SilentlyContinue
     & dotnet test (Join-Path $root 'tests/StitchMtls.Core.Tests') -c $Configuration --no-build -nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal'
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
     if (-not (Test-Path -LiteralPath $trx)) {
         throw 'The C# unit tests produced no results file.'
     }
@@ -128,8 +128,19 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $env:STITCH_GATEWAY_DLL = Join-Path $root "tests/StitchMtls.TestGateway/bin/$Configuration/net10.0/StitchMtls.TestGateway.dll"
+    & (Join-Path $root 'tests/bench/Invoke-Benchmark.ps1') -ModuleManifest (Join-Path $moduleDir 'StitchMtls.psd1') `
+        -OutFile (Join-Path $root 'docs/benchmarks.md') -CacheDir (Join-Path $root 'output/bench-cache')
+    if (-not $?) {
+        exit 1
+    }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
 }
