@@ -213,6 +213,19 @@ Describe 'Test-StitchMtls through an HTTP CONNECT proxy' {
         $result.Stages.Stage | Should -Be 'PreFlight', 'Resolve', 'Connect', 'Proxy', 'Tls', 'Http', 'Token'
     }
 
+    It 'names a proxy whose tunnel ends at a certificate it cannot trust as intercepting TLS' {
+        $intercepting = Start-TestGateway -Pki $pki -Tls '1.3' -ServerCertificate 'self-signed'
+        try {
+            $result = Test-StitchMtls -Endpoint $intercepting.Uri -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
+                -ServerCertificateAuthority $pki.Root -Proxy $forward.Uri
+            $result.DiagnosisId | Should -Be 'ProxyInterceptsTls'
+            $result.FailedStage | Should -Be 'Tls'
+        }
+        finally {
+            Stop-TestGateway -Gateway $intercepting
+        }
+    }
+
     It 'names a proxy that refuses CONNECT as ProxyRefused' {
         $result = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
             -ServerCertificateAuthority $pki.Root -Proxy $refuse.Uri
