@@ -7,6 +7,8 @@
     Test   builds, then runs the C# unit tests and the Pester suites, and ends with one line
            'N passed, N failed, N skipped' summing every suite; the exit code is non-zero on any failure.
     Demo   builds, starts the local mTLS gateway and walks the whole onboarding flow with the module's cmdlets.
+    Bench  builds, then measures the module against openssl, curl and a bare pwsh (ratios, interleaved runs)
+           and writes docs/benchmarks.md; about six minutes on two cores. Not part of Test.
 
     On a machine with only the .NET SDK:  dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
     With PowerShell 7.4+ installed:      ./build.ps1 -Task Test
