@@ -494,13 +494,6 @@ function Get-KeyAndCsrNote {
 
 #region 2. Start-up
 
-function Get-LoadedModuleName {
-    # The modules a fresh pwsh has loaded after running Command.
-    param([string] $Command)
-
-    (Invoke-Pwsh -ArgumentList '-Command', "$Command; (Get-Module).Name -join ','").Trim() -split ','
-}
-
 function New-ModuleVariant {
     # A copy of the built module for a start-up experiment, in WorkDir/Name; returns the copy's manifest.
     param([string] $WorkDir, [string] $Name)
@@ -511,48 +504,29 @@ function New-ModuleVariant {
     Join-Path $copy 'StitchMtls.psd1'
 }
 
-function New-DotNetRootModuleVariant {
-    # The module with a root .psm1 that does what the real one does (load bin/<framework>/StitchMtls.dll) with
-    # .NET calls only, so importing it runs no command from another module.
+function New-NoFormatVariant {
+    # The module without its format file: what the default views cost at import.
     param([string] $WorkDir)
 
-    $manifest = New-ModuleVariant -WorkDir $WorkDir -Name 'dotnet-root-module'
-    $rootModule = @(
-        '$framework = if ($PSEdition -eq ''Core'') { ''net8.0'' } else { ''net472'' }'
-        '$assembly = [System.IO.Path]::Combine($PSScriptRoot, ''bin'', $framework, ''StitchMtls.dll'')'
-        'if (-not [System.IO.File]::Exists($assembly)) { throw "StitchMtls has no build for $PSEdition." }'
-        'Import-Module -Name $assembly -ErrorAction Stop'
-    )
-    Set-Content -LiteralPath (Join-Path (Split-Path -Parent $manifest) 'StitchMtls.psm1') -Value $rootModule
-    $manifest
-}
-
-function New-AssemblyRootVariant {
-    # The module with the cmdlet assembly itself as the RootModule: no root .psm1 runs at import.
-    param([string] $WorkDir)
-
-    $manifest = New-ModuleVariant -WorkDir $WorkDir -Name 'assembly-root-module'
+    $manifest = New-ModuleVariant -WorkDir $WorkDir -Name 'no-format-file'
     $text = Get-Content -LiteralPath $manifest -Raw
-    $pattern = "(?m)^(\s*RootModule\s*=\s*)'[^']*'"
+    $pattern = "(?m)^\s*FormatsToProcess\s*=.*$"
     if ($text -notmatch $pattern) {
-        throw "The manifest '$ModuleManifest' has no one-line RootModule entry to replace."
+        throw "The manifest '$ModuleManifest' has no one-line FormatsToProcess entry to remove."
     }
 
-    $text = $text -replace $pattern, { $_.Groups[1].Value + "'bin/net8.0/StitchMtls.dll'" }
-    Set-Content -LiteralPath $manifest -Value $text -NoNewline
-    Remove-Item -LiteralPath (Join-Path (Split-Path -Parent $manifest) 'StitchMtls.psm1')
+    Set-Content -LiteralPath $manifest -Value ($text -replace $pattern, '') -NoNewline
     $manifest
 }
 
 function Measure-StartUp {
     param([int] $Runs, [string] $WorkDir)
 
-    Write-Step "2. Start-up: pwsh importing the module vs pwsh -c 1, $Runs runs each, and three diagnostic variants"
+    Write-Step "2. Start-up: pwsh importing the module vs pwsh -c 1, $Runs runs each, and two diagnostic variants"
     $imports = [ordered]@{
-        Module       = $ModuleManifest
-        Assembly     = Join-Path (Split-Path -Parent $ModuleManifest) 'bin/net8.0/StitchMtls.dll'
-        DotNetRoot   = New-DotNetRootModuleVariant -WorkDir $WorkDir
-        AssemblyRoot = New-AssemblyRootVariant -WorkDir $WorkDir
+        Module   = $ModuleManifest
+        Assembly = Join-Path (Split-Path -Parent $ModuleManifest) 'bin/net8.0/StitchMtls.dll'
+        NoFormat = New-NoFormatVariant -WorkDir $WorkDir
     }
     $commands = @{ Bare = '1' }
     foreach ($name in $imports.Keys) {
@@ -560,11 +534,10 @@ function Measure-StartUp {
     }
 
     $sides = [ordered]@{
-        Bare         = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.Bare } }
-        Module       = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.Module } }
-        Assembly     = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.Assembly } }
-        DotNetRoot   = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.DotNetRoot } }
-        AssemblyRoot = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.AssemblyRoot } }
+        Bare     = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.Bare } }
+        Module   = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.Module } }
+        Assembly = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.Assembly } }
+        NoFormat = @{ Run = { Invoke-Pwsh -ArgumentList '-Command', $commands.NoFormat } }
     }
     $measured = Invoke-Interleaved -Sides $sides -Count $Runs -Activity 'start-up'
 
@@ -583,9 +556,8 @@ function Measure-StartUp {
     $verdict = Get-Verdict -Ratio $variants.Module.Ratio -Interval $moduleInterval -Target 1.1
     $byHand = "pwsh -c 1: median $(Format-Duration $bare)"
     $diagnostics = [ordered]@{
-        Assembly     = '2b', 'Start-up, the cmdlet assembly alone (diagnostic)'
-        DotNetRoot   = '2c', 'Start-up, the module with a .NET-only root .psm1 (experiment)'
-        AssemblyRoot = '2d', 'Start-up, the module with the assembly as RootModule (experiment)'
+        Assembly = '2b', 'Start-up, the cmdlet assembly alone (diagnostic)'
+        NoFormat = '2c', 'Start-up, the module without its format file (diagnostic)'
     }
     $rows = @(
         New-ResultRow -Number 2 -Measure "Start-up, pwsh -NoProfile importing the module ($Runs runs each)" `
@@ -600,7 +572,7 @@ function Measure-StartUp {
 
     $notes = @()
     if ($verdict -ne 'met') {
-        $notes += Get-StartUpNote -Variants $variants -Measured $measured -Bare $bare -Interval $moduleInterval
+        $notes += Get-StartUpNote -Variants $variants -Bare $bare -Interval $moduleInterval
     }
 
     [pscustomobject]@{
@@ -608,10 +580,9 @@ function Measure-StartUp {
         Rows   = $rows
         Notes  = $notes
         Method = "``$($script:Pwsh.Display) -NoProfile -Command ""Import-Module <built manifest>""`` vs the same " +
-            "with ``-Command 1``; wall time from process start to exit, $Runs runs each, interleaved with three " +
+            "with ``-Command 1``; wall time from process start to exit, $Runs runs each, interleaved with two " +
             'diagnostic variants: 2b imports `bin/net8.0/StitchMtls.dll` alone; 2c a copy of the built module ' +
-            'whose root .psm1 loads that assembly with .NET calls instead of Join-Path and Test-Path; 2d a copy ' +
-            'whose manifest names the assembly as RootModule, with no .psm1. "Adds" is the median of the paired ' +
+            'without FormatsToProcess. "Adds" is the median of the paired ' +
             "differences (each run minus the bare run next to it). ``-Command 1`` writes one line, so the bare " +
             'side also pays for formatting output; the import sides write nothing.'
     }
@@ -626,63 +597,23 @@ function Format-StartUpResult {
 }
 
 function Get-StartUpNote {
-    # Explains the import cost from what this run measured: the variants, and what else the import loads.
-    param($Variants, $Measured, [double] $Bare, $Interval)
-
-    $before = Get-LoadedModuleName -Command '$null'
-    $after = Get-LoadedModuleName -Command "Import-Module '$($ModuleManifest -replace "'", "''")'"
-    $extra = @($after | Where-Object { $_ -notin $before -and $_ -ne 'StitchMtls' })
-
-    $rootText = Get-Content -LiteralPath (Join-Path (Split-Path -Parent $ModuleManifest) 'StitchMtls.psm1') -Raw
-    $callers = foreach ($name in $extra) {
-        $used = @(Get-Command -Module $name -CommandType Cmdlet, Function |
-            Where-Object { $rootText -match "(?<![\w-])$([regex]::Escape($_.Name))(?![\w-])" } |
-            ForEach-Object Name)
-        if ($used) { "$name (the root StitchMtls.psm1 calls $($used -join ' and '))" } else { $name }
-    }
-
-    $loads = if ($callers) {
-        "Importing it loads $($callers -join ', '), which a bare pwsh never loads: PowerShell auto-loads the " +
-            'whole module to find a command in it.'
-    }
-    else {
-        'Importing it loads no other module.'
-    }
+    # Explains the import cost from what this run measured: the assembly alone, and the module without views.
+    param($Variants, [double] $Bare, $Interval)
 
     $module = $Variants.Module
-    $dotNetRoot = $Variants.DotNetRoot
-    $assemblyRoot = $Variants.AssemblyRoot
-    $moduleInterval = $Interval
-    $rootInterval = Get-RatioInterval -A $Measured.AssemblyRoot.Seconds -B $Measured.Bare.Seconds
-    $beyondNoise = if ($moduleInterval.Low -gt 1.1) { ", above the target beyond this run's noise" } else {
+    $formatCost = $module.Adds - $Variants.NoFormat.Adds
+    $manifestCost = $Variants.NoFormat.Adds - $Variants.Assembly.Adds
+    $beyondNoise = if ($Interval.Low -gt 1.1) { ", above the target beyond this run's noise" } else {
         ", which reaches down to the target within this run's noise" }
-    $manifestRoute = $assemblyRoot.Adds - $Variants.Assembly.Adds
-
-    $closing = if ($assemblyRoot.Ratio -le 1.1) {
-        'What would close it: on PowerShell 7, name the net8.0 assembly as the RootModule. The .psm1 is there ' +
-            'only to choose between the net8.0 build and a future net472 one, a choice the loader assembly of ' +
-            'the planned layout can make without running a script.'
-    }
-    else {
-        $near = if ($rootInterval.Low -le 1.1) { 'within noise of the target but not under it' } else {
-            'still above the target' }
-        $larger = if ($Variants.Assembly.Adds -gt $manifestRoute) { 'the assembly load' } else {
-            'the manifest with its format file' }
-        "What would close it: naming the assembly as the RootModule comes closest, $near. What it leaves is " +
-            "the assembly load itself ($(Format-Duration $Variants.Assembly.Adds), row 2b) and the manifest " +
-            "with its format file ($(Format-Duration $manifestRoute), row 2d minus row 2b); closing the gap " +
-            "takes the RootModule change and then a cut in the larger of the two, here $larger."
-    }
 
     "**2. Start-up.** Importing the module adds $(Format-Duration $module.Adds) to a bare start of " +
         "$(Format-Duration $Bare): ratio of medians $(Format-Number $module.Ratio '0.000'), 95 % bootstrap " +
-        "interval $(Format-Number $moduleInterval.Low) to $(Format-Number $moduleInterval.High)$beyondNoise. " +
-        "$loads Measured on copies of the module in this run: a root .psm1 that loads the assembly with .NET " +
-        'calls ([System.IO.Path]::Combine, [System.IO.File]::Exists) and so imports no other module adds ' +
-        "$(Format-Duration $dotNetRoot.Adds) (ratio $(Format-Number $dotNetRoot.Ratio '0.000'), row 2c); a " +
-        'manifest that names the assembly as its RootModule, with no .psm1, adds ' +
-        "$(Format-Duration $assemblyRoot.Adds) (ratio $(Format-Number $assemblyRoot.Ratio '0.000'), 95 % " +
-        "interval $(Format-Number $rootInterval.Low) to $(Format-Number $rootInterval.High), row 2d). $closing"
+        "interval $(Format-Number $Interval.Low) to $(Format-Number $Interval.High)$beyondNoise. The assembly " +
+        "alone adds $(Format-Duration $Variants.Assembly.Adds) (row 2b); the manifest around it " +
+        "$(Format-Duration $manifestCost) (row 2c minus 2b); the format file with the default views " +
+        "$(Format-Duration $formatCost) (row 2 minus 2c). The root module is already the assembly itself (a " +
+        'script root module cost about 0.1 s more in earlier runs). What would close the rest: load the views ' +
+        'lazily (a types file that adds them on first output) or trim the manifest to what PowerShell 7 reads.'
 }
 
 #endregion
