@@ -23,7 +23,8 @@ function Write-Step {
     Write-Host "== Step $Number. $Title" -ForegroundColor Cyan
 }
 
-$workspace = Join-Path ([System.IO.Path]::GetTempPath()) ("stitchmtls-demo-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$workspace = Join-Path ([System.IO.Path]::GetTempPath()) `
+    ("stitchmtls-demo-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory -Path $workspace | Out-Null
 $gateway = $null
 $failed = $false
@@ -48,7 +49,8 @@ try {
     Write-Step 2 'Send the CSR to Stitch (here: the gateway''s signing desk) and receive the signed chain'
     $signed = Join-Path $client 'from-stitch.pem'
     $null = Invoke-TestSigningDesk -Pki $pki -CsrPath $csr.CsrPath -OutFile $signed
-    Write-Host "Received $signed ($(([regex]::Matches((Get-Content $signed -Raw), 'BEGIN CERTIFICATE')).Count) certificates)"
+    Write-Host ("Received $signed " +
+        "($(([regex]::Matches((Get-Content $signed -Raw), 'BEGIN CERTIFICATE')).Count) certificates)")
 
     Write-Step 3 'Import the chain: match it to the key, order and validate it'
     $chain = Import-StitchChain -Path $signed -KeyPath $csr.KeyPath

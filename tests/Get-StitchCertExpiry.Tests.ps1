@@ -81,7 +81,8 @@ Describe 'Get-StitchCertExpiry' {
         $results = Get-StitchCertExpiry -Path $junk, (Join-Path $chains 'plus61-chain.pem') -ErrorVariable errors `
             -ErrorAction SilentlyContinue
         $results | Should -HaveCount 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'CertificateFileInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'CertificateFileInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
     }
 }
 
@@ -99,8 +100,8 @@ Describe 'Get-StitchMtlsEndpoint' {
 Describe 'The module' {
     It 'exports the five cmdlets, each with its help page in docs/en-US' {
         $commands = (Get-Command -Module StitchMtls).Name | Sort-Object
-        $commands | Should -Be @('Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint', 'Import-StitchChain', 'New-StitchCsr',
-            'Test-StitchMtls')
+        $commands | Should -Be @('Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint', 'Import-StitchChain',
+            'New-StitchCsr', 'Test-StitchMtls')
         foreach ($command in $commands) {
             Join-Path $PSScriptRoot "../docs/en-US/$command.md" | Should -Exist
         }

@@ -9,7 +9,8 @@ BeforeAll {
     Invoke-TestSigningDesk -Pki $pki -CsrPath $csr.CsrPath -OutFile $signed
     $leaf, $intermediate, $root = Split-PemCertificates -Path $signed -OutDir $work `
         -Names 'leaf.pem', 'intermediate.pem', 'root.pem'
-    $expectedChain = ((Get-Content -LiteralPath $leaf, $intermediate, $root -Raw) -join "`n" -replace '\r', '' -replace '\n+', "`n").Trim()
+    $expectedChain = ((Get-Content -LiteralPath $leaf, $intermediate, $root -Raw) -join
+        "`n" -replace '\r', '' -replace '\n+', "`n").Trim()
 
     function Copy-Key {
         # A fresh folder holding the key, so each case writes its own chain file.
@@ -33,15 +34,19 @@ Describe 'Import-StitchChain' {
         @{ Case = 'one PEM in order'; Order = 'leaf', 'intermediate', 'root'; OneFile = $true; Reordered = $false }
         @{ Case = 'three files'; Order = 'leaf', 'intermediate', 'root'; OneFile = $false; Reordered = $false }
         @{ Case = 'one PEM root first'; Order = 'root', 'intermediate', 'leaf'; OneFile = $true; Reordered = $true }
-        @{ Case = 'intermediate, leaf, root'; Order = 'intermediate', 'leaf', 'root'; OneFile = $true; Reordered = $true }
-        @{ Case = 'three files root first'; Order = 'root', 'intermediate', 'leaf'; OneFile = $false; Reordered = $true }
+        @{ Case = 'intermediate, leaf, root'; Order = 'intermediate', 'leaf', 'root'; OneFile = $true
+           Reordered = $true }
+        @{ Case = 'three files root first'; Order = 'root', 'intermediate', 'leaf'; OneFile = $false
+           Reordered = $true }
     ) {
         $keyPath = Copy-Key ($Case -replace '\W', '-')
         $parts = $Order | ForEach-Object { Join-Path $work "$_.pem" }
-        $inputs = if ($OneFile) { Join-Pem -Path (Join-Path $TestDrive "$($Case -replace '\W', '-').pem") -Parts $parts }
+        $inputs = if ($OneFile) { Join-Pem -Path (Join-Path $TestDrive "$($Case -replace '\W', '-').pem") `
+                                      -Parts $parts }
                   else { $parts }
 
-        $result = Import-StitchChain -Path $inputs -KeyPath $keyPath -WarningVariable warnings -WarningAction SilentlyContinue
+        $result = Import-StitchChain -Path $inputs -KeyPath $keyPath -WarningVariable warnings `
+            -WarningAction SilentlyContinue
 
         $result.ChainPath | Should -Be (Join-Path (Split-Path $keyPath) 'stitch-mtls-chain.pem')
         ((Get-Content -LiteralPath $result.ChainPath -Raw) -replace '\n+', "`n").Trim() | Should -Be $expectedChain
@@ -54,7 +59,8 @@ Describe 'Import-StitchChain' {
     It 'writes a chain that openssl verify accepts' {
         $keyPath = Copy-Key 'openssl-verify'
         $result = Import-StitchChain -Path $signed -KeyPath $keyPath
-        $l, $i, $r = Split-PemCertificates -Path $result.ChainPath -OutDir (Split-Path $keyPath) -Names 'l.pem', 'i.pem', 'r.pem'
+        $l, $i, $r = Split-PemCertificates -Path $result.ChainPath -OutDir (Split-Path $keyPath) `
+            -Names 'l.pem', 'i.pem', 'r.pem'
 
         Invoke-OpenSsl verify -CAfile $r -untrusted $i $l | Should -Match ': OK'
     }
@@ -68,10 +74,12 @@ Describe 'Import-StitchChain' {
     }
 
     It 'loads the key as <Format>' -TestCases @(
-        @{ Format = 'PKCS#1'; Convert = { param($in, $out) Invoke-OpenSsl pkey -in $in -traditional -out $out }; Password = $null }
+        @{ Format = 'PKCS#1'; Convert = { param($in, $out) Invoke-OpenSsl pkey -in $in -traditional -out $out }
+           Password = $null }
         @{ Format = 'PKCS#8'; Convert = { param($in, $out) Copy-Item $in $out }; Password = $null }
         @{ Format = 'encrypted PKCS#8'; Password = 'pa55 word'
-           Convert = { param($in, $out) Invoke-OpenSsl pkcs8 -topk8 -v2 aes-256-cbc -in $in -out $out -passout 'pass:pa55 word' } }
+           Convert = { param($in, $out)
+               Invoke-OpenSsl pkcs8 -topk8 -v2 aes-256-cbc -in $in -out $out -passout 'pass:pa55 word' } }
         @{ Format = 'PKCS#1 with CRLF and a UTF-8 BOM'; Password = $null
            Convert = { param($in, $out)
                $pem = (Invoke-OpenSsl pkey -in $in -traditional) -replace '\r?\n', "`r`n"
@@ -168,8 +176,9 @@ Describe 'Import-StitchChain' {
         $info = Invoke-OpenSsl pkcs12 -in $pfxPath -info -noout -passin 'pass:pfx pass'
         $info | Should -Match 'AES-256-CBC'
         $info | Should -Not -Match 'RC2|3DES'
-        $collection = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12CollectionFromFile(
-            $pfxPath, 'pfx pass', 'EphemeralKeySet')
+        $collection =
+            [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12CollectionFromFile(
+                $pfxPath, 'pfx pass', 'EphemeralKeySet')
         $collection | Should -HaveCount 3
     }
 

@@ -29,7 +29,8 @@ Describe 'New-StitchCsr' {
             $der = Join-Path $TestDrive 'pub.der'
             Invoke-OpenSsl req -in $result.CsrPath -noout -pubkey -out (Join-Path $TestDrive 'pub.pem') | Out-Null
             Invoke-OpenSsl pkey -pubin -in (Join-Path $TestDrive 'pub.pem') -outform DER -out $der | Out-Null
-            $result.PublicKeySha256 | Should -Be (Get-FileHash -LiteralPath $der -Algorithm SHA256).Hash.ToLowerInvariant()
+            $result.PublicKeySha256 |
+                Should -Be (Get-FileHash -LiteralPath $der -Algorithm SHA256).Hash.ToLowerInvariant()
             $result.CsrPem | Should -Be (Get-Content -LiteralPath $result.CsrPath -Raw)
         }
 
@@ -48,7 +49,8 @@ Describe 'New-StitchCsr' {
     ) {
         $folder = Join-Path $TestDrive "subject-$C"
         New-Item -ItemType Directory -Path $folder | Out-Null
-        $ours = New-StitchCsr -CommonName $CN -Organization $O -Country $C -KeySize 2048 -Path $folder -WarningAction Ignore
+        $ours = New-StitchCsr -CommonName $CN -Organization $O -Country $C -KeySize 2048 -Path $folder `
+            -WarningAction Ignore
         $theirs = Join-Path $folder 'openssl.csr'
         Invoke-OpenSsl req -new -newkey rsa:2048 -nodes -sha256 -subj "/C=$C/O=$O/CN=$CN" `
             -keyout (Join-Path $folder 'openssl.key') -out $theirs | Out-Null

@@ -11,14 +11,16 @@ BeforeAll {
     $foreignPki = New-TestPki -Path (Join-Path $TestDrive 'foreign-pki')
     $certs = Join-Path $TestDrive 'certs'
     $good = New-TestClientCertificate -Pki $pki -CommonName $allowed -OutDir $certs -Name 'good'
-    $disabled = New-TestClientCertificate -Pki $pki -CommonName 'stitch-other.example.com' -OutDir $certs -Name 'disabled'
+    $disabled = New-TestClientCertificate -Pki $pki -CommonName 'stitch-other.example.com' -OutDir $certs `
+        -Name 'disabled'
     $foreign = New-TestClientCertificate -Pki $foreignPki -CommonName $allowed -OutDir $certs -Name 'foreign'
     $expired = New-TestClientCertificate -Pki $pki -CommonName $allowed -OutDir $certs -Name 'expired' -ExpiresInDays -1
     $future = New-TestClientCertificate -Pki $pki -CommonName $allowed -OutDir $certs -Name 'future' -ValidFromDays 2
 
     # The gateway's own server certificate has serverAuth only: as a client certificate .NET would not send it.
     $serverAsClient = Join-Path $certs 'server-as-client.pem'
-    Set-Content -LiteralPath $serverAsClient -Value ((Get-Content -LiteralPath $pki.Server, $pki.Intermediate -Raw) -join "`n")
+    Set-Content -LiteralPath $serverAsClient `
+        -Value ((Get-Content -LiteralPath $pki.Server, $pki.Intermediate -Raw) -join "`n")
 
     $gateways = @{}
     foreach ($tls in '1.2', '1.3') {
@@ -84,8 +86,8 @@ Describe 'Test-StitchMtls pre-flight' {
         $withKey = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile(
             $good.LeafPath, $good.KeyPath)
 
-        $result = Test-StitchMtls -Endpoint $gateways['1.3'].Uri -Certificate $withKey -IntermediatePath $pki.Intermediate `
-            -ServerCertificateAuthority $pki.Root -NoProxy -Credential $credential
+        $result = Test-StitchMtls -Endpoint $gateways['1.3'].Uri -Certificate $withKey `
+            -IntermediatePath $pki.Intermediate -ServerCertificateAuthority $pki.Root -NoProxy -Credential $credential
 
         $result.Success | Should -BeTrue -Because $result.Diagnosis
     }
@@ -111,11 +113,15 @@ Describe 'Test-StitchMtls against the gateway''s faults on TLS <_>' -ForEach '1.
 
     It 'classifies <Case> as <Id> at the <Stage> stage' -TestCases @(
         @{ Case = 'a foreign-CA certificate'; Cert = 'foreign'; Id = 'UnknownCa'; Stage = 'Tls'; BadSecret = $false }
-        @{ Case = 'an expired certificate sent anyway'; Cert = 'expired'; Id = 'ClientCertificateExpired'; Stage = 'Tls'; BadSecret = $false }
-        @{ Case = 'no client certificate at all'; Cert = 'none'; Id = 'ClientCertificateRequired'; Stage = 'Tls'; BadSecret = $false }
-        @{ Case = 'a certificate without clientAuth sent anyway'; Cert = 'serverAuth'; Id = 'BadCertificate'; Stage = 'Tls'; BadSecret = $false }
+        @{ Case = 'an expired certificate sent anyway'; Cert = 'expired'; Id = 'ClientCertificateExpired'; Stage = 'Tls'
+           BadSecret = $false }
+        @{ Case = 'no client certificate at all'; Cert = 'none'; Id = 'ClientCertificateRequired'; Stage = 'Tls'
+           BadSecret = $false }
+        @{ Case = 'a certificate without clientAuth sent anyway'; Cert = 'serverAuth'; Id = 'BadCertificate'
+           Stage = 'Tls'; BadSecret = $false }
         @{ Case = 'a CN that is not enabled'; Cert = 'disabled'; Id = 'RbacDenied'; Stage = 'Http'; BadSecret = $false }
-        @{ Case = 'wrong client credentials'; Cert = 'good'; Id = 'TokenInvalidClient'; Stage = 'Token'; BadSecret = $true }
+        @{ Case = 'wrong client credentials'; Cert = 'good'; Id = 'TokenInvalidClient'; Stage = 'Token'
+           BadSecret = $true }
     ) {
         $paths = switch ($Cert) {
             'foreign' { $foreign.ChainPath, $foreign.KeyPath }
@@ -216,8 +222,8 @@ Describe 'Test-StitchMtls through an HTTP CONNECT proxy' {
     It 'names a proxy whose tunnel ends at a certificate it cannot trust as intercepting TLS' {
         $intercepting = Start-TestGateway -Pki $pki -Tls '1.3' -ServerCertificate 'self-signed'
         try {
-            $result = Test-StitchMtls -Endpoint $intercepting.Uri -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
-                -ServerCertificateAuthority $pki.Root -Proxy $forward.Uri
+            $result = Test-StitchMtls -Endpoint $intercepting.Uri -CertificatePath $good.ChainPath `
+                -KeyPath $good.KeyPath -ServerCertificateAuthority $pki.Root -Proxy $forward.Uri
             $result.DiagnosisId | Should -Be 'ProxyInterceptsTls'
             $result.FailedStage | Should -Be 'Tls'
         }
@@ -240,7 +246,9 @@ Describe 'Test-StitchMtls through an HTTP CONNECT proxy' {
         @{ Case = 'with the wrong password'; WithCredential = $true; Wrong = $true }
     ) {
         $extra = @{}
-        if ($WithCredential) { $extra.ProxyCredential = if ($Wrong) { $wrongProxyCredential } else { $proxyCredential } }
+        if ($WithCredential) {
+            $extra.ProxyCredential = if ($Wrong) { $wrongProxyCredential } else { $proxyCredential }
+        }
         $result = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
             -ServerCertificateAuthority $pki.Root -Proxy $auth.Uri @extra
 
@@ -259,8 +267,8 @@ Describe 'Test-StitchMtls through an HTTP CONNECT proxy' {
     It 'uses HTTPS_PROXY as HttpClient does, and -NoProxy goes direct' {
         $env:HTTPS_PROXY = $refuse.Uri.ToString()
         try {
-            $viaEnvironment = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
-                -ServerCertificateAuthority $pki.Root
+            $viaEnvironment = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath `
+                -KeyPath $good.KeyPath -ServerCertificateAuthority $pki.Root
             $direct = Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
                 -ServerCertificateAuthority $pki.Root -NoProxy
         }
@@ -278,9 +286,11 @@ Describe 'Test-StitchMtls through an HTTP CONNECT proxy' {
 
     It 'refuses an https:// proxy and -Proxy with -NoProxy' {
         { Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
-            -Proxy 'https://127.0.0.1:3128/' } | Should -Throw -ErrorId 'ProxySchemeUnsupported,StitchMtls.Commands.TestStitchMtlsCommand'
+            -Proxy 'https://127.0.0.1:3128/' } |
+            Should -Throw -ErrorId 'ProxySchemeUnsupported,StitchMtls.Commands.TestStitchMtlsCommand'
         { Test-StitchMtls -Endpoint $target -CertificatePath $good.ChainPath -KeyPath $good.KeyPath `
-            -Proxy $forward.Uri -NoProxy } | Should -Throw -ErrorId 'ProxyConflict,StitchMtls.Commands.TestStitchMtlsCommand'
+            -Proxy $forward.Uri -NoProxy } |
+            Should -Throw -ErrorId 'ProxyConflict,StitchMtls.Commands.TestStitchMtlsCommand'
     }
 }
 

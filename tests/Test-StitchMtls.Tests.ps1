@@ -15,8 +15,10 @@ BeforeAll {
     Invoke-TestSigningDesk -Pki $pki -CsrPath $csr.CsrPath -OutFile (Join-Path $work 'signed.pem')
     $chain = Import-StitchChain -Path (Join-Path $work 'signed.pem') -KeyPath $csr.KeyPath
 
-    $disabled = New-TestClientCertificate -Pki $pki -CommonName 'stitch-other.example.com' -OutDir (Join-Path $TestDrive 'disabled')
-    $foreign = New-TestClientCertificate -Pki $foreignPki -CommonName 'stitch-test.example.com' -OutDir (Join-Path $TestDrive 'foreign')
+    $disabled = New-TestClientCertificate -Pki $pki -CommonName 'stitch-other.example.com' `
+        -OutDir (Join-Path $TestDrive 'disabled')
+    $foreign = New-TestClientCertificate -Pki $foreignPki -CommonName 'stitch-test.example.com' `
+        -OutDir (Join-Path $TestDrive 'foreign')
 
     $gateways = @{}
     foreach ($tls in '1.2', '1.3') {
@@ -64,7 +66,8 @@ Describe 'Test-StitchMtls against the local gateway' {
     }
 
     It 'diagnoses a CN that is not enabled as RBAC on TLS <Tls>' -TestCases @(@{ Tls = '1.2' }, @{ Tls = '1.3' }) {
-        $result = Test-Gateway -Tls $Tls -ChainPath $disabled.ChainPath -KeyPath $disabled.KeyPath -Credential $credential
+        $result = Test-Gateway -Tls $Tls -ChainPath $disabled.ChainPath -KeyPath $disabled.KeyPath `
+            -Credential $credential
 
         $result.Success | Should -BeFalse
         $result.DiagnosisId | Should -Be 'RbacDenied'
@@ -73,7 +76,9 @@ Describe 'Test-StitchMtls against the local gateway' {
         $result.Diagnosis | Should -BeLike "*RBAC: access denied*'stitch-other.example.com'*onboarding*"
     }
 
-    It 'diagnoses a certificate from another CA as unknown CA on TLS <Tls>' -TestCases @(@{ Tls = '1.2' }, @{ Tls = '1.3' }) {
+    It 'diagnoses a certificate from another CA as unknown CA on TLS <Tls>' -TestCases @(
+        @{ Tls = '1.2' }, @{ Tls = '1.3' }
+    ) {
         $result = Test-Gateway -Tls $Tls -ChainPath $foreign.ChainPath -KeyPath $foreign.KeyPath -Credential $credential
 
         $result.Success | Should -BeFalse
@@ -99,22 +104,23 @@ Describe 'Test-StitchMtls against the local gateway' {
     }
 
     It 'tests several endpoints in one call, one result each' {
-        $results = Test-StitchMtls -Endpoint $gateways['1.2'].Uri, $gateways['1.3'].Uri -CertificatePath $chain.ChainPath `
-            -KeyPath $csr.KeyPath -ServerCertificateAuthority $pki.Root
+        $results = Test-StitchMtls -Endpoint $gateways['1.2'].Uri, $gateways['1.3'].Uri `
+            -CertificatePath $chain.ChainPath -KeyPath $csr.KeyPath -ServerCertificateAuthority $pki.Root
         $results | Should -HaveCount 2
         $results.TlsProtocol | Should -Be 'TLS 1.2', 'TLS 1.3'
     }
 
     It 'refuses a server certificate that does not chain to -ServerCertificateAuthority' {
-        $result = Test-StitchMtls -Endpoint $gateways['1.3'].Uri -CertificatePath $chain.ChainPath -KeyPath $csr.KeyPath `
-            -ServerCertificateAuthority $foreignPki.Root
+        $result = Test-StitchMtls -Endpoint $gateways['1.3'].Uri -CertificatePath $chain.ChainPath `
+            -KeyPath $csr.KeyPath -ServerCertificateAuthority $foreignPki.Root
         $result.DiagnosisId | Should -Be 'ServerCertificateUntrusted'
         $result.FailedStage | Should -Be 'Tls'
     }
 
     It 'never puts the client secret or an issued token in output, verbose or diagnosis' {
         $verbose = Test-Gateway -Tls '1.3' -Credential $credential -Verbose 4>&1
-        $wrong = Test-Gateway -Tls '1.2' -ChainPath $foreign.ChainPath -KeyPath $foreign.KeyPath -Credential $credential -Verbose 4>&1
+        $wrong = Test-Gateway -Tls '1.2' -ChainPath $foreign.ChainPath -KeyPath $foreign.KeyPath `
+            -Credential $credential -Verbose 4>&1
         $text = (@($verbose) + @($wrong) | ForEach-Object { $_ | Format-List * -Force | Out-String }) -join "`n"
 
         $text | Should -Not -BeLike "*$clientSecret*"
@@ -126,7 +132,8 @@ Describe 'Test-StitchMtls against the local gateway' {
 Describe 'Test-StitchMtls connection failures on loopback' {
     It 'diagnoses a refused connection' {
         $port = Get-FreeLoopbackPort
-        $result = Test-StitchMtls -Endpoint "https://127.0.0.1:$port/" -CertificatePath $chain.ChainPath -KeyPath $csr.KeyPath
+        $result = Test-StitchMtls -Endpoint "https://127.0.0.1:$port/" -CertificatePath $chain.ChainPath `
+            -KeyPath $csr.KeyPath
         $result.DiagnosisId | Should -Be 'ConnectionRefused'
         $result.FailedStage | Should -Be 'Connect'
     }
@@ -184,7 +191,8 @@ Describe 'Independent peers: openssl s_server and curl' {
                 -RedirectStandardError (Join-Path $TestDrive "s_server-$port.err")
             $deadline = [DateTime]::UtcNow.AddSeconds(15)
             while ([DateTime]::UtcNow -lt $deadline) {
-                try { [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port).Dispose(); break } catch { Start-Sleep -Milliseconds 100 }
+                try { [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port).Dispose(); break }
+                catch { Start-Sleep -Milliseconds 100 }
             }
             [pscustomobject]@{ Process = $process; Uri = "https://127.0.0.1:$port/" }
         }

@@ -10,13 +10,16 @@ namespace StitchMtls;
 /// <summary>Reads X.509 certificates from PEM files (one or many blocks) or a single DER certificate.</summary>
 public static class CertificateFile
 {
-    /// <exception cref="StitchMtlsException"><c>CertificateFileNotFound</c> or <c>CertificateFileInvalid</c>.</exception>
+    /// <exception cref="StitchMtlsException">
+    /// <c>CertificateFileNotFound</c> or <c>CertificateFileInvalid</c>.
+    /// </exception>
     public static IReadOnlyList<X509Certificate2> Load(string path)
     {
         if (Directory.Exists(path))
         {
             throw new StitchMtlsException("CertificateFileIsFolder", FailureCategory.InvalidArgument,
-                $"'{path}' is a folder. Give the certificate or chain file itself, such as '{path}/stitch-mtls-chain.pem'.",
+                $"'{path}' is a folder. Give the certificate or chain file itself, such as " +
+                $"'{path}/stitch-mtls-chain.pem'.",
                 path);
         }
 

@@ -69,7 +69,9 @@ public sealed class ClientCertificate : IDisposable
         List<X509Certificate2> issuers = (intermediates ?? FindIssuersInStores(certificate))
             .Where(issuer => !ClientChain.IsSelfIssued(issuer) && issuer.Thumbprint != certificate.Thumbprint)
             .ToList();
-        string? problem = certificate.HasPrivateKey && !PrivateKeyMatches(certificate) ? "KeyCertificateMismatch" : null;
+        string? problem = certificate.HasPrivateKey && !PrivateKeyMatches(certificate)
+            ? "KeyCertificateMismatch"
+            : null;
         return new ClientCertificate(certificate, issuers, problem);
     }
 

@@ -39,8 +39,12 @@ public sealed class ClientChain
 
     public IEnumerable<X509Certificate2> InOrder => new[] { Leaf }.Concat(Issuers);
 
-    /// <summary>Finds the leaf for <paramref name="key"/> among <paramref name="supplied"/> and orders its issuers.</summary>
-    /// <exception cref="StitchMtlsException"><c>KeyCertificateMismatch</c> when no certificate matches the key.</exception>
+    /// <summary>
+    /// Finds the leaf for <paramref name="key"/> among <paramref name="supplied"/> and orders its issuers.
+    /// </summary>
+    /// <exception cref="StitchMtlsException">
+    /// <c>KeyCertificateMismatch</c> when no certificate matches the key.
+    /// </exception>
     public static ClientChain Assemble(IReadOnlyList<X509Certificate2> supplied, AsymmetricAlgorithm key,
         string keyPath)
     {

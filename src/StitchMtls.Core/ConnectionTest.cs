@@ -46,7 +46,9 @@ public sealed class ConnectionTestOptions
     /// <summary>Connect directly even where HTTPS_PROXY or the system settings name a proxy.</summary>
     public bool NoProxy { get; init; }
 
-    /// <summary>Send the certificate even when the pre-flight check finds it unusable (to see the gateway's answer).</summary>
+    /// <summary>
+    /// Send the certificate even when the pre-flight check finds it unusable (to see the gateway's answer).
+    /// </summary>
     public bool SkipPreFlight { get; init; }
 }
 
@@ -281,7 +283,9 @@ public sealed class ConnectionTest
         {
             TargetHost = Target.Host,
             // Without a key nothing can be presented; -SkipPreFlight sends no certificate to show the gateway's answer.
-            ClientCertificateContext = _options.Certificate.Leaf.HasPrivateKey ? _options.Certificate.CreateContext() : null,
+            ClientCertificateContext = _options.Certificate.Leaf.HasPrivateKey
+                ? _options.Certificate.CreateContext()
+                : null,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -447,7 +451,8 @@ public sealed class ConnectionTest
         if (alert is not null)
         {
             string when = _current == ConnectionStage.Tls ? "during the handshake" : "after the handshake";
-            FailStage(ConnectionStage.Tls, $"The server sent the TLS alert {ConnectionDiagnosis.AlertName(alert.Value)} " +
+            FailStage(ConnectionStage.Tls,
+                $"The server sent the TLS alert {ConnectionDiagnosis.AlertName(alert.Value)} " +
                 $"{when}.");
             (string id, string text) = ConnectionDiagnosis.ForAlert(alert.Value, _options.Certificate);
             return Result(false, id, text);

@@ -13,7 +13,9 @@ namespace StitchMtls;
 /// </summary>
 public sealed class CsrSubject
 {
-    /// <summary>RFC 5280 upper bound for commonName and organizationName (ub-common-name, ub-organization-name).</summary>
+    /// <summary>
+    /// RFC 5280 upper bound for commonName and organizationName (ub-common-name, ub-organization-name).
+    /// </summary>
     public const int MaxNameLength = 64;
 
     private static readonly Regex s_dnsLabel = new("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",

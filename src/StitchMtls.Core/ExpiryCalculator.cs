@@ -21,7 +21,9 @@ public sealed class StitchCertExpiry
     /// <summary>Whole days until expiry, a part day counting as a day; 0 or less once expired.</summary>
     public required int DaysRemaining { get; init; }
 
-    /// <summary><c>Ok</c>, <c>Reminder&lt;N&gt;</c> (N from the reminder days), <c>Expired</c> or <c>NotYetValid</c>.</summary>
+    /// <summary>
+    /// <c>Ok</c>, <c>Reminder&lt;N&gt;</c> (N from the reminder days), <c>Expired</c> or <c>NotYetValid</c>.
+    /// </summary>
     public required string Status { get; init; }
 
     /// <summary>The date of the next reminder still ahead, or null when none is left.</summary>

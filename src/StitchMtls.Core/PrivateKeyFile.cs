@@ -57,8 +57,8 @@ public static class PrivateKeyFile
         {
             throw new StitchMtlsException("KeyFormatUnsupported", FailureCategory.InvalidData,
                 $"The private key file '{path}' uses OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED), which " +
-                "is weak and not supported. Convert it once to encrypted PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc " +
-                "-in old.key -out new.key", path);
+                "is weak and not supported. Convert it once to encrypted PKCS#8: openssl pkcs8 -topk8 -v2 " +
+                "aes-256-cbc -in old.key -out new.key", path);
         }
 
         foreach (PemBlock block in PemDocument.ReadBlocks(content))
@@ -87,7 +87,9 @@ public static class PrivateKeyFile
             "or 'BEGIN ENCRYPTED PRIVATE KEY'; a certificate or CSR is not a key");
     }
 
-    /// <summary>PEM text of the key as PKCS#8, encrypted with AES-256-CBC and PBKDF2 when a password is given.</summary>
+    /// <summary>
+    /// PEM text of the key as PKCS#8, encrypted with AES-256-CBC and PBKDF2 when a password is given.
+    /// </summary>
     public static byte[] Export(AsymmetricAlgorithm key, ReadOnlySpan<char> password)
     {
         byte[] der = password.IsEmpty

@@ -32,7 +32,9 @@ internal static class ProxyTunnel
 {
     private const int MaxResponseHeaderBytes = 16 * 1024;
 
-    /// <summary>Which proxy HttpClient would use for <paramref name="target"/>, or null for a direct connection.</summary>
+    /// <summary>
+    /// Which proxy HttpClient would use for <paramref name="target"/>, or null for a direct connection.
+    /// </summary>
     public static Uri? Choose(Uri target, Uri? explicitProxy, bool noProxy)
     {
         if (noProxy)
@@ -65,7 +67,8 @@ internal static class ProxyTunnel
             .Append(CultureInfo.InvariantCulture, $"Host: {host}:{port}\r\n");
         if (credential is not null)
         {
-            string basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.UserName}:{credential.Password}"));
+            string basic = Convert.ToBase64String(
+                Encoding.UTF8.GetBytes($"{credential.UserName}:{credential.Password}"));
             request.Append("Proxy-Authorization: Basic ").Append(basic).Append("\r\n");
         }
 
@@ -77,7 +80,8 @@ internal static class ProxyTunnel
         if (parts.Length < 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture,
             out int status))
         {
-            throw new ProxyTunnelException("ProxyFailed", $"The proxy {proxy} answered CONNECT with something that is " +
+            throw new ProxyTunnelException("ProxyFailed",
+                $"The proxy {proxy} answered CONNECT with something that is " +
                 "not HTTP. Check -Proxy: it must be an HTTP proxy that supports CONNECT.");
         }
 

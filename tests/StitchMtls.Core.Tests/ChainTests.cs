@@ -103,7 +103,8 @@ public class ChainTests
         using X509Certificate2 leaf = pki.IssueLeaf(s_key.Value, "stitch-prod.example.com");
         using var folder = new TempFolder();
         string keyPath = TestPki.WriteTemp(folder.Path, "stitch-mtls.key", s_key.Value.ExportPkcs8PrivateKeyPem());
-        string chainIn = TestPki.WriteTemp(folder.Path, "from-stitch.pem", TestPki.Pem(pki.Root, leaf, pki.Intermediate));
+        string chainIn = TestPki.WriteTemp(folder.Path, "from-stitch.pem",
+            TestPki.Pem(pki.Root, leaf, pki.Intermediate));
         var request = new ChainImportRequest
         {
             CertificatePaths = new[] { chainIn }, KeyPath = keyPath, PfxPath = folder.File("stitch-mtls.pfx"),

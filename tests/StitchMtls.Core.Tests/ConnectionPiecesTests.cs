@@ -44,7 +44,8 @@ public class ConnectionPiecesTests
     [InlineData("Production")]
     public void RejectsEndpointsThatAreNotHttpsOrNamed(string value)
     {
-        Assert.Equal("EndpointInvalid", Assert.Throws<StitchMtlsException>(() => StitchEndpoint.Resolve(value)).ErrorId);
+        Assert.Equal("EndpointInvalid",
+            Assert.Throws<StitchMtlsException>(() => StitchEndpoint.Resolve(value)).ErrorId);
     }
 
     [Fact]

@@ -15,7 +15,10 @@ public class PrivateKeyFileTests
         { "PKCS#1", key => key.ExportRSAPrivateKeyPem() },
         { "PKCS#8", key => key.ExportPkcs8PrivateKeyPem() },
         { "PKCS#1 with CRLF and a UTF-8 BOM", key => "\uFEFF" + key.ExportRSAPrivateKeyPem().Replace("\n", "\r\n") },
-        { "PKCS#8 with text around it", key => "Key for stitch-prod\n" + key.ExportPkcs8PrivateKeyPem() + "\n-- end\n" },
+        {
+            "PKCS#8 with text around it",
+            key => "Key for stitch-prod\n" + key.ExportPkcs8PrivateKeyPem() + "\n-- end\n"
+        },
         {
             "encrypted PKCS#8", key => key.ExportEncryptedPkcs8PrivateKeyPem("correct horse",
                 new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 1000))
@@ -44,7 +47,8 @@ public class PrivateKeyFileTests
         File.WriteAllText(encrypted, s_key.Value.ExportEncryptedPkcs8PrivateKeyPem("right",
             new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 1000)));
         string garbage = folder.File("garbage.key");
-        File.WriteAllText(garbage, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+        File.WriteAllText(garbage,
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
 
         Assert.Equal("KeyPasswordIncorrect",
             Assert.Throws<StitchMtlsException>(() => PrivateKeyFile.Load(encrypted, "wrong")).ErrorId);

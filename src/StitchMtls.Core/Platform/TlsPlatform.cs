@@ -43,7 +43,9 @@ internal static class TlsPlatform
         }
     }
 
-    /// <summary>The TLS alert number (RFC 8446 section 6) the peer sent, when the exception chain carries one.</summary>
+    /// <summary>
+    /// The TLS alert number (RFC 8446 section 6) the peer sent, when the exception chain carries one.
+    /// </summary>
     public static int? ReceivedAlert(Exception exception)
     {
         for (Exception? current = exception; current is not null; current = current.InnerException)

@@ -72,7 +72,9 @@ public sealed class TestStitchMtlsCommand : StitchCmdlet
     [Parameter]
     public SwitchParameter NoProxy { get; set; }
 
-    /// <summary>Connect even when the pre-flight check finds the certificate unusable, to see the gateway's answer.</summary>
+    /// <summary>
+    /// Connect even when the pre-flight check finds the certificate unusable, to see the gateway's answer.
+    /// </summary>
     [Parameter]
     public SwitchParameter SkipPreFlight { get; set; }
 
