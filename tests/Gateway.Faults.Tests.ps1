@@ -6,40 +6,6 @@
 BeforeAll {
     . "$PSScriptRoot/common/Gateway.ps1"
 
-    function Invoke-Curl {
-        # Runs curl; returns its exit code, the HTTP status, the seconds until TLS was up (0 when it never was),
-        # the body and stderr. Without Proxy, curl is told to use none, whatever the environment says (an empty
-        # --proxy does that; '--noproxy *' would be globbed by PowerShell when splatted).
-        param(
-            [Parameter(Mandatory)]
-            [string[]]
-            $Arguments,
-
-            [uri]
-            $Proxy,
-
-            [double]
-            $MaxTime = 10
-        )
-
-        $bodyPath = Join-Path $TestDrive 'curl.body'
-        $errorPath = Join-Path $TestDrive 'curl.err'
-        Remove-Item -LiteralPath $bodyPath -ErrorAction Ignore
-        $proxyArguments = $Proxy ? @('--proxy', $Proxy) : @('--proxy', '')
-        $written = & curl --silent --show-error --max-time $MaxTime --output $bodyPath @proxyArguments `
-            --write-out '%{http_code} %{time_appconnect}' @Arguments 2> $errorPath
-        $exitCode = $LASTEXITCODE
-        $statusCode, $appConnect = "$written" -split ' ', 2
-
-        [pscustomobject]@{
-            ExitCode          = $exitCode
-            StatusCode        = [int]$statusCode
-            AppConnectSeconds = [double]::Parse($appConnect, [cultureinfo]::InvariantCulture)
-            Body              = (Test-Path $bodyPath) ? (Get-Content -LiteralPath $bodyPath -Raw) : $null
-            Error             = Get-Content -LiteralPath $errorPath -Raw
-        }
-    }
-
     function Get-TokenArgument {
         # The client-credentials form, as a client of Stitch's token endpoint posts it.
         '--data-urlencode', 'client_id=test-client',

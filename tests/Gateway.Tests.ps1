@@ -4,30 +4,6 @@
 BeforeAll {
     . "$PSScriptRoot/common/Gateway.ps1"
 
-    function Invoke-Curl {
-        # Runs curl against the gateway; returns its exit code, the HTTP status, content type, body and stderr.
-        param(
-            [Parameter(Mandatory)]
-            [string[]]
-            $Arguments
-        )
-
-        $bodyPath = Join-Path $TestDrive 'curl.body'
-        $errorPath = Join-Path $TestDrive 'curl.err'
-        $written = & curl --silent --show-error --max-time 20 --output $bodyPath `
-            --write-out '%{http_code} %{content_type}' @Arguments 2> $errorPath
-        $exitCode = $LASTEXITCODE
-        $statusCode, $contentType = "$written" -split ' ', 2
-
-        [pscustomobject]@{
-            ExitCode    = $exitCode
-            StatusCode  = [int]$statusCode
-            ContentType = $contentType
-            Body        = (Test-Path $bodyPath) ? (Get-Content -LiteralPath $bodyPath -Raw) : $null
-            Error       = Get-Content -LiteralPath $errorPath -Raw
-        }
-    }
-
     function Get-TokenArgument {
         # The client-credentials form, as a client of Stitch's token endpoint posts it.
         param(

@@ -1033,3 +1033,45 @@ function Stop-StrictOpenSslServer {
         Stop-TestGateway -Gateway $Server -TimeoutSeconds 5
     }
 }
+
+function Invoke-Curl {
+    <#
+    .SYNOPSIS
+    Runs curl as an independent client and returns what the tests look at.
+
+    .DESCRIPTION
+    Returns ExitCode, StatusCode, ContentType, AppConnectSeconds (when TLS was up; 0 when it never was), Body and
+    Error (stderr). Without Proxy, curl is told to use none whatever the environment says: an empty --proxy does
+    that, where '--noproxy *' would be globbed by PowerShell when splatted.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [string[]]
+        $Arguments,
+
+        [uri]
+        $Proxy,
+
+        [double]
+        $MaxTime = 20
+    )
+
+    $bodyPath = Join-Path $TestDrive 'curl.body'
+    $errorPath = Join-Path $TestDrive 'curl.err'
+    Remove-Item -LiteralPath $bodyPath -ErrorAction Ignore
+    $proxyArguments = $Proxy ? @('--proxy', $Proxy) : @('--proxy', '')
+    $written = & curl --silent --show-error --max-time $MaxTime --output $bodyPath @proxyArguments `
+        --write-out '%{http_code}|%{time_appconnect}|%{content_type}' @Arguments 2> $errorPath
+    $exitCode = $LASTEXITCODE
+    $statusCode, $appConnect, $contentType = "$written" -split '\|', 3
+
+    [pscustomobject]@{
+        ExitCode          = $exitCode
+        StatusCode        = [int]$statusCode
+        ContentType       = $contentType
+        AppConnectSeconds = [double]::Parse($appConnect, [cultureinfo]::InvariantCulture)
+        Body              = (Test-Path $bodyPath) ? (Get-Content -LiteralPath $bodyPath -Raw) : $null
+        Error             = Get-Content -LiteralPath $errorPath -Raw
+    }
+}
