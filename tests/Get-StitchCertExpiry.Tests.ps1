@@ -107,6 +107,16 @@ Describe 'The module' {
         }
     }
 
+    It 'refuses Windows PowerShell 5.1 with a message that names the version it needs' {
+        if (-not $IsWindows) {
+            Set-ItResult -Skipped -Because 'Windows PowerShell 5.1 (powershell.exe) exists only on Windows'
+            return
+        }
+        $output = & powershell.exe -NoProfile -NonInteractive -Command "Import-Module '$ModuleManifest'" 2>&1 |
+            Out-String
+        $output | Should -BeLike '*7.4*'
+    }
+
     It 'supports -WhatIf on every cmdlet that writes' {
         (Get-Command New-StitchCsr).Parameters.Keys | Should -Contain 'WhatIf'
         (Get-Command Import-StitchChain).Parameters.Keys | Should -Contain 'WhatIf'
