@@ -33,6 +33,7 @@ $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path $root 'StitchMtls.
 $version = $manifest.ModuleVersion
 $moduleDir = Join-Path $root "output/StitchMtls/$version"
 $resultsDir = Join-Path $root 'output/TestResults'
+$gatewayDll = Join-Path $root "tests/StitchMtls.TestGateway/bin/$Configuration/net10.0/StitchMtls.TestGateway.dll"
 
 function Invoke-Dotnet {
     # A simple function on purpose: $args passes switches such as -c and -v:q through to dotnet untouched.
@@ -45,7 +46,8 @@ function Invoke-Dotnet {
 function Invoke-Build {
     Write-Host "Building StitchMtls $version ($Configuration)" -ForegroundColor Cyan
     # The version comes from the manifest alone, so the module and its assemblies never disagree.
-    Invoke-Dotnet build (Join-Path $root 'StitchMtls.sln') -c $Configuration -nologo --verbosity quiet "-p:Version=$version"
+    Invoke-Dotnet build (Join-Path $root 'StitchMtls.sln') -c $Configuration -nologo --verbosity quiet `
+        "-p:Version=$version"
 
     if (Test-Path -LiteralPath $moduleDir) {
         Remove-Item -LiteralPath $moduleDir -Recurse -Force
@@ -55,7 +57,21 @@ function Invoke-Build {
     Copy-Item -LiteralPath (Join-Path $root 'StitchMtls.psd1') -Destination $moduleDir
     Copy-Item -Path (Join-Path $root 'src/module/*') -Destination $moduleDir
     $assemblies = Join-Path $root "src/StitchMtls/bin/$Configuration/net8.0"
-    Copy-Item -Path (Join-Path $assemblies 'StitchMtls*.dll'), (Join-Path $assemblies 'System.Security.Cryptography.Pkcs.dll') -Destination $bin
+    $shipped = 'StitchMtls*.dll', 'System.Security.Cryptography.Pkcs.dll'
+    Copy-Item -Path ($shipped | ForEach-Object { Join-Path $assemblies $_ }) -Destination $bin
+    # Get-Help reads MAML; it is made from docs/en-US in a child process, which imports the module it describes.
+    $helpFile = Join-Path $moduleDir 'en-US/StitchMtls.dll-Help.xml'
+    New-Item -ItemType Directory -Path (Split-Path $helpFile) -Force | Out-Null
+    # The same PowerShell as this one: 'dotnet pwsh' runs as dotnet with pwsh.dll, an installed pwsh as itself.
+    $powershell = [Environment]::ProcessPath
+    $hostArguments = @(
+        if ([IO.Path]::GetFileNameWithoutExtension($powershell) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }
+    )
+    & $powershell @hostArguments -NoProfile -NonInteractive -File (Join-Path $root 'docs/ConvertTo-Maml.ps1') `
+        -ModuleManifest (Join-Path $moduleDir 'StitchMtls.psd1') -OutFile $helpFile
+    if ($LASTEXITCODE -ne 0) {
+        throw 'Converting docs/en-US to MAML failed.'
+    }
     Write-Host "Module: $moduleDir"
 }
 
@@ -90,7 +106,7 @@ function Invoke-UnitTests {
 function Invoke-PesterTests {
     Import-Module (Get-PesterModulePath) -Force
     $env:STITCH_MODULE_MANIFEST = Join-Path $moduleDir 'StitchMtls.psd1'
-    $env:STITCH_GATEWAY_DLL = Join-Path $root "tests/StitchMtls.TestGateway/bin/$Configuration/net10.0/StitchMtls.TestGateway.dll"
+    $env:STITCH_GATEWAY_DLL = $gatewayDll
     $config = New-PesterConfiguration
     $config.Run.Path = Join-Path $root 'tests'
     $config.Run.PassThru = $true
@@ -123,7 +139,7 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
-    $env:STITCH_GATEWAY_DLL = Join-Path $root "tests/StitchMtls.TestGateway/bin/$Configuration/net10.0/StitchMtls.TestGateway.dll"
+    $env:STITCH_GATEWAY_DLL = $gatewayDll
     & (Join-Path $root 'tests/Demo.ps1') -ModuleManifest (Join-Path $moduleDir 'StitchMtls.psd1')
     if (-not $?) {
         exit 1
@@ -132,7 +148,7 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
-    $env:STITCH_GATEWAY_DLL = Join-Path $root "tests/StitchMtls.TestGateway/bin/$Configuration/net10.0/StitchMtls.TestGateway.dll"
+    $env:STITCH_GATEWAY_DLL = $gatewayDll
     & (Join-Path $root 'tests/bench/Invoke-Benchmark.ps1') -ModuleManifest (Join-Path $moduleDir 'StitchMtls.psd1') `
         -OutFile (Join-Path $root 'docs/benchmarks.md') -CacheDir (Join-Path $root 'output/bench-cache')
     if (-not $?) {

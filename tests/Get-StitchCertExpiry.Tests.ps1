@@ -117,6 +117,20 @@ Describe 'The module' {
         $output | Should -BeLike '*7.4*'
     }
 
+    It 'answers Get-Help for <_> with a synopsis, examples and every parameter described' -ForEach @(
+        'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint'
+    ) {
+        $help = Get-Help $_ -Full
+
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -BeLike "$_ *[[]*"
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        foreach ($parameter in $help.parameters.parameter) {
+            ($parameter.description.Text -join '') |
+                Should -Not -BeNullOrEmpty -Because "-$($parameter.name) needs a description"
+        }
+    }
+
     It 'supports -WhatIf on every cmdlet that writes' {
         (Get-Command New-StitchCsr).Parameters.Keys | Should -Contain 'WhatIf'
         (Get-Command Import-StitchChain).Parameters.Keys | Should -Contain 'WhatIf'
