@@ -26,10 +26,8 @@ BeforeAll {
             $Tls
         )
 
-        $request = "GET / HTTP/1.1`r`nHost: 127.0.0.1`r`nConnection: close`r`n`r`n"
-        $output = $request | & openssl s_client -connect "127.0.0.1:$Port" "-tls$($Tls -replace '\.', '_')" `
-            -CAfile $pki.Root -ign_eof 2>&1
-        $alert = "$output" | Select-String -Pattern 'SSL alert number (\d+)' | Select-Object -First 1
+        $output = Invoke-OpenSslClient -Port $Port -Tls $Tls -CaFile $pki.Root
+        $alert = $output | Select-String -Pattern 'SSL alert number (\d+)' | Select-Object -First 1
         $alert ? [int]$alert.Matches[0].Groups[1].Value : $null
     }
 

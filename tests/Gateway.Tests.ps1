@@ -31,11 +31,8 @@ BeforeAll {
             $Tls
         )
 
-        $request = "GET / HTTP/1.1`r`nHost: 127.0.0.1`r`nConnection: close`r`n`r`n"
-        $output = $request | & openssl s_client -connect "127.0.0.1:$($Gateway.Port)" "-tls$($Tls -replace '\.', '_')" `
-            -cert $Client.LeafPath -cert_chain $Client.ChainPath -key $Client.KeyPath -CAfile $pki.Root `
-            -ign_eof 2>&1
-        $alert = "$output" | Select-String -Pattern 'alert ([a-z ]+?)(?::|,|\s*$)' -AllMatches |
+        $output = Invoke-OpenSslClient -Port $Gateway.Port -Tls $Tls -CaFile $pki.Root -Client $Client
+        $alert = $output | Select-String -Pattern 'alert ([a-z ]+?)(?::|,|\s*$)' -AllMatches |
             ForEach-Object { $_.Matches } | Select-Object -First 1
         $alert ? $alert.Groups[1].Value.Trim() : $null
     }

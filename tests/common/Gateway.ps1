@@ -1075,3 +1075,38 @@ function Invoke-Curl {
         Error             = Get-Content -LiteralPath $errorPath -Raw
     }
 }
+
+function Invoke-OpenSslClient {
+    <#
+    .SYNOPSIS
+    Connects with openssl s_client on one TLS version, sends one GET and returns everything openssl printed.
+
+    .DESCRIPTION
+    With Client (from New-TestClientCertificate) it presents that leaf, its chain and key; without, no
+    certificate at all. The tests read the TLS alert the server answered with from the output.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [int]
+        $Port,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('1.2', '1.3')]
+        [string]
+        $Tls,
+
+        [Parameter(Mandatory)]
+        [string]
+        $CaFile,
+
+        $Client
+    )
+
+    $certificate = if ($Client) {
+        @('-cert', $Client.LeafPath, '-cert_chain', $Client.ChainPath, '-key', $Client.KeyPath)
+    }
+    $request = "GET / HTTP/1.1`r`nHost: 127.0.0.1`r`nConnection: close`r`n`r`n"
+    "$($request | & openssl s_client -connect "127.0.0.1:$Port" "-tls$($Tls -replace '\.', '_')" @certificate `
+        -CAfile $CaFile -ign_eof 2>&1)"
+}
