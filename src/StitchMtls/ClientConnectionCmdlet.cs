@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace StitchMtls.Commands;
+
+/// <summary>
+/// What every cmdlet that connects to Stitch shares: where the client certificate comes from, which server CA to
+/// trust, the proxy, and the timeout. New certificate sources are added here once, and every such cmdlet gains
+/// them.
+/// </summary>
+public abstract class ClientConnectionCmdlet : StitchCmdlet
+{
+    protected const string FilesSet = "Files";
+    protected const string CertificateSet = "Certificate";
+
+    /// <summary>The chain file Import-StitchChain wrote (leaf first; intermediates are sent too).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("ChainPath")]
+    public string CertificatePath { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet, ValueFromPipelineByPropertyName = true)]
+    public string KeyPath { get; set; } = null!;
+
+    [Parameter(ParameterSetName = FilesSet)]
+    public SecureString? KeyPassword { get; set; }
+
+    /// <summary>A certificate that carries its private key, such as an Azure Automation certificate asset.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CertificateSet, ValueFromPipeline = true)]
+    public X509Certificate2 Certificate { get; set; } = null!;
+
+    /// <summary>
+    /// A PEM file with the intermediate CA certificates to send with -Certificate, for certificates whose chain is
+    /// in no certificate store (an Azure Automation asset, a PFX loaded in memory).
+    /// </summary>
+    [Parameter(ParameterSetName = CertificateSet)]
+    public string? IntermediatePath { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    /// <summary>A PEM file of the CA certificates the server certificate must chain to.</summary>
+    [Parameter]
+    public string? ServerCertificateAuthority { get; set; }
+
+    /// <summary>An HTTP proxy to tunnel through with CONNECT; by default the one HttpClient would use.</summary>
+    [Parameter]
+    public Uri? Proxy { get; set; }
+
+    [Parameter]
+    [Credential]
+    public PSCredential? ProxyCredential { get; set; }
+
+    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system proxy settings.</summary>
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Proxy is not null && Proxy.Scheme != Uri.UriSchemeHttp)
+        {
+            ThrowFailure(new StitchMtlsException("ProxySchemeUnsupported", FailureCategory.InvalidArgument,
+                $"The proxy '{Proxy}' is not an http:// proxy. Give it as http://host:port; the TLS to Stitch runs " +
+                "inside the CONNECT tunnel either way.", Proxy.ToString()));
+        }
+
+        if (Proxy is not null && NoProxy)
+        {
+            ThrowFailure(new StitchMtlsException("ProxyConflict", FailureCategory.InvalidArgument,
+                "-Proxy and -NoProxy contradict each other. Give one of them.", Proxy.ToString()));
+        }
+    }
+
+    /// <summary>The client certificate from whichever source the bound parameter set names.</summary>
+    protected ClientCertificate LoadClientCertificate()
+    {
+        if (ParameterSetName == CertificateSet)
+        {
+            IReadOnlyList<X509Certificate2>? intermediates = IntermediatePath is null
+                ? null
+                : CertificateFile.Load(ToFileSystemPath(IntermediatePath));
+            return ClientCertificate.FromCertificate(new X509Certificate2(Certificate), intermediates);
+        }
+
+        char[] password = Reveal(KeyPassword);
+        try
+        {
+            return ClientCertificate.FromFiles(ToFileSystemPath(CertificatePath), ToFileSystemPath(KeyPath), password);
+        }
+        finally
+        {
+            Array.Clear(password);
+        }
+    }
+
+    protected X509Certificate2Collection? LoadServerAuthorities()
+    {
+        if (ServerCertificateAuthority is null)
+        {
+            return null;
+        }
+
+        return new X509Certificate2Collection(CertificateFile.Load(ToFileSystemPath(ServerCertificateAuthority))
+            .ToArray());
+    }
+}
