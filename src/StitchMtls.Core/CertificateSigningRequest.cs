@@ -22,6 +22,15 @@ public static class CertificateSigningRequest
         FileSet.EnsureWritable(new[] { request.KeyPath, request.CsrPath }, overwrite);
     }
 
+    /// <summary>The same check for a store key: the platform must offer the store, and the CSR file be writable.</summary>
+    /// <exception cref="StitchMtlsException"><c>PlatformNotSupported</c>, <c>ElevationRequired</c>,
+    /// <c>FileExists</c>.</exception>
+    public static void CheckDestinations(NewCsrRequest request, StoreKeyOptions store, bool overwrite)
+    {
+        StorePlatform.EnsureSupported(store.Location, write: true);
+        FileSet.EnsureWritable(new[] { request.CsrPath }, overwrite);
+    }
+
     /// <remarks>
     /// Key generation itself cannot be interrupted; <paramref name="cancellationToken"/> is checked once the key
     /// exists, so a cancelled call writes nothing.
@@ -84,8 +93,7 @@ public static class CertificateSigningRequest
     public static StitchCsr CreateInStore(NewCsrRequest request, StoreKeyOptions store, bool overwrite,
         IOperationLog log, CancellationToken cancellationToken = default)
     {
-        StorePlatform.EnsureSupported(store.Location, write: true);
-        FileSet.EnsureWritable(new[] { request.CsrPath }, overwrite);
+        CheckDestinations(request, store, overwrite);
         PendingKeyFolder pending = store.PendingKeys ?? PendingKeyFolder.For(store.Location.Location);
 
         string keyName = "StitchMtls-" + Guid.NewGuid().ToString("N");

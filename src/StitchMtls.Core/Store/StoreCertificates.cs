@@ -42,6 +42,21 @@ public static class StoreCertificates
         return SelectByCommonName(ReadAll(store), commonName, nowUtc, requireKey, store.Store.ToString());
     }
 
+    /// <summary>
+    /// The newest (latest NotBefore) certificate with the common name, valid or not: what an expiry report
+    /// should look at, since an expired certificate is exactly what it must show.
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>CertificateNotFound</c>.</exception>
+    public static X509Certificate2 FindNewestByCommonName(CertificateStorePath store, string commonName)
+    {
+        X509Certificate2? newest = ReadAll(store)
+            .Where(certificate => string.Equals(CommonNameOf(certificate), commonName.Trim(),
+                StringComparison.OrdinalIgnoreCase))
+            .OrderByDescending(certificate => certificate.NotBefore)
+            .FirstOrDefault();
+        return newest ?? throw NotFoundByName(commonName, store.Store.ToString());
+    }
+
     /// <summary>The selection rule of <see cref="FindByCommonName"/>, for any collection.</summary>
     public static X509Certificate2 SelectByCommonName(IEnumerable<X509Certificate2> certificates, string commonName,
         DateTime nowUtc, bool requireKey, string storeName)
@@ -52,9 +67,7 @@ public static class StoreCertificates
             .ToList();
         if (named.Count == 0)
         {
-            throw new StitchMtlsException("CertificateNotFound", FailureCategory.ObjectNotFound,
-                $"Cannot find a certificate with the common name '{commonName}' in '{storeName}'. Import it with " +
-                $"Import-StitchChain -CertStoreLocation {storeName}.", commonName);
+            throw NotFoundByName(commonName, storeName);
         }
 
         List<X509Certificate2> valid = named
@@ -86,6 +99,11 @@ public static class StoreCertificates
 
     public static string CommonNameOf(X509Certificate2 certificate) =>
         certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+
+    private static StitchMtlsException NotFoundByName(string commonName, string storeName) => new(
+        "CertificateNotFound", FailureCategory.ObjectNotFound,
+        $"Cannot find a certificate with the common name '{commonName}' in '{storeName}'. Import it with " +
+        $"Import-StitchChain -CertStoreLocation {storeName}.", commonName);
 
     private static X509Certificate2Collection ReadAll(CertificateStorePath store)
     {
