@@ -22,7 +22,9 @@ public static class CertificateSigningRequest
         FileSet.EnsureWritable(new[] { request.KeyPath, request.CsrPath }, overwrite);
     }
 
-    /// <summary>The same check for a store key: the platform must offer the store, and the CSR file be writable.</summary>
+    /// <summary>
+    /// The same check for a store key: the platform must offer the store, and the CSR file be writable.
+    /// </summary>
     /// <exception cref="StitchMtlsException"><c>PlatformNotSupported</c>, <c>ElevationRequired</c>,
     /// <c>FileExists</c>.</exception>
     public static void CheckDestinations(NewCsrRequest request, StoreKeyOptions store, bool overwrite)

@@ -159,8 +159,12 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
             var log = new DirectLog(this);
             using StoreChainImport import = StoreChainImport.Prepare(request, keyPassword, DateTime.UtcNow, log);
             int intermediates = import.Chain.Intermediates.Count;
-            string action = $"Add '{import.Chain.Leaf.Subject}' with its private key from '{import.KeySource}'" +
-                (intermediates > 0 ? $", and {intermediates} intermediate(s) to {request.Location.IntermediateStore}" : "");
+            string action = $"Add '{import.Chain.Leaf.Subject}' with its private key from '{import.KeySource}'";
+            if (intermediates > 0)
+            {
+                action += $", and {intermediates} intermediate(s) to {request.Location.IntermediateStore}";
+            }
+
             if (ShouldProcess(request.Location.Store.ToString(), action))
             {
                 WriteObject(import.Write(DateTime.UtcNow, log));
