@@ -59,14 +59,16 @@ BeforeAll {
     }
 
     function Remove-TestStoreEntry {
-        # Windows only: takes this run's certificates (by CN) out of CurrentUser\My and CA, deleting their keys.
-        param([string[]] $CommonName)
+        # Windows only: takes this run's certificates (by CN) and its intermediate (by thumbprint) out of
+        # CurrentUser\My and CA, deleting their keys.
+        param([string[]] $CommonName, [string] $IntermediateThumbprint)
         foreach ($name in 'My', 'CA') {
             $store = [System.Security.Cryptography.X509Certificates.X509Store]::new($name, 'CurrentUser')
             $store.Open('ReadWrite')
             try {
                 foreach ($certificate in @($store.Certificates)) {
-                    if ($certificate.GetNameInfo('SimpleName', $false) -notin $CommonName) { continue }
+                    if ($certificate.GetNameInfo('SimpleName', $false) -notin $CommonName -and
+                        $certificate.Thumbprint -ne $IntermediateThumbprint) { continue }
                     if ($certificate.HasPrivateKey) {
                         $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::
                             GetRSAPrivateKey($certificate)
@@ -93,7 +95,9 @@ BeforeAll {
 AfterAll {
     Stop-TestGateway -Gateway $gateway
     if ($IsWindows) {
-        Remove-TestStoreEntry -CommonName $commonName, $keylessName
+        $intermediate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem(
+            (Get-Content -LiteralPath $pki.Intermediate -Raw))
+        Remove-TestStoreEntry -CommonName $commonName, $keylessName -IntermediateThumbprint $intermediate.Thumbprint
     }
 }
 
@@ -479,13 +483,22 @@ Describe 'Windows certificate store' {
             Set-ItResult -Skipped -Because 'registering a task as LOCAL SERVICE needs an elevated session'
             return
         }
+        $pwsh = Get-Command pwsh -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+        if (-not $pwsh) {
+            Set-ItResult -Skipped -Because 'the task needs pwsh.exe on PATH'
+            return
+        }
         $imported = New-WindowsStoreCertificate -CommonName $windowsName -Location 'Cert:\LocalMachine\My'
         $madeOnWindows.Add($imported.Thumbprint)
-        $outFile = Join-Path $env:ProgramData "StitchMtls-test-$suffix.txt"
-        $command = "try { Import-Module '$ModuleManifest'; Test-StitchMtls -Endpoint '$($gateway.Uri)' " +
+        # LOCAL SERVICE cannot read this user's profile, where $TestDrive is: give it its own copy of the module.
+        $shared = Join-Path $env:ProgramData "StitchMtls-test-$suffix"
+        Copy-Item -LiteralPath (Split-Path $ModuleManifest) -Destination (Join-Path $shared 'StitchMtls') -Recurse
+        $sharedManifest = Join-Path $shared 'StitchMtls/StitchMtls.psd1'
+        $outFile = Join-Path $shared 'outcome.txt'
+        $command = "try { Import-Module '$sharedManifest'; Test-StitchMtls -Endpoint '$($gateway.Uri)' " +
             "-Thumbprint $($imported.Thumbprint) -CertStoreLocation Cert:\LocalMachine\My -NoProxy -ErrorAction Stop " +
             "} catch { `$_.FullyQualifiedErrorId + ' ' + `$_.Exception.Message | Set-Content '$outFile' }"
-        $action = New-ScheduledTaskAction -Execute (Get-Command pwsh).Source `
+        $action = New-ScheduledTaskAction -Execute $pwsh.Source `
             -Argument "-NoProfile -NonInteractive -Command `"$command`""
         $taskName = "StitchMtls-test-$suffix"
         Register-ScheduledTask -TaskName $taskName -Action $action -User 'NT AUTHORITY\LOCAL SERVICE' | Out-Null
@@ -497,7 +510,7 @@ Describe 'Windows certificate store' {
         }
         finally {
             Unregister-ScheduledTask -TaskName $taskName -Confirm:$false
-            Remove-Item -LiteralPath $outFile -ErrorAction Ignore
+            Remove-Item -LiteralPath $shared -Recurse -Force -ErrorAction Ignore
         }
 
         $reported | Should -BeLike 'PrivateKeyAccessDenied,*'

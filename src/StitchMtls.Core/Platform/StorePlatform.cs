@@ -228,13 +228,9 @@ internal static class StorePlatform
         }
     }
 
-    public static bool IsElevated()
+    [SupportedOSPlatform("windows")]
+    private static bool IsElevated()
     {
-        if (!OperatingSystem.IsWindows())
-        {
-            return Environment.UserName == "root";
-        }
-
         using WindowsIdentity identity = WindowsIdentity.GetCurrent();
         return new WindowsPrincipal(identity).IsInRole(WindowsBuiltInRole.Administrator);
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using StitchMtls.Store;
 
 namespace StitchMtls.Commands;
@@ -33,7 +34,7 @@ public sealed class ExportStitchCertificateCommand : StitchCmdlet
         {
             CertificateStorePath store = ParseStoreLocation(CertStoreLocation);
             string path = ToFileSystemPath(PfxPath);
-            var certificate = StoreCertificates.FindByThumbprint(store, Thumbprint);
+            X509Certificate2 certificate = StoreCertificates.FindByThumbprint(store, Thumbprint);
             StitchMtls.FileSet.EnsureWritable(new[] { path }, Force);
             if (ShouldProcess(path, $"Export '{certificate.Subject}' ({certificate.Thumbprint}) with its private key"))
             {
