@@ -184,12 +184,14 @@ Describe 'A key made for the store, signed, imported and used from a new process
                 Thumbprint = Test-StitchMtls -Thumbprint $Thumbprint.ToLower() @common
                 CertPath   = Test-StitchMtls -Certificate "Cert:\CurrentUser\My\$Thumbprint" @common
                 Pipeline   = $store.Certificates.Find('FindByThumbprint', $Thumbprint, $false) | Test-StitchMtls @common
+                PathPiped  = "Cert:\CurrentUser\My\$Thumbprint" | Test-StitchMtls @common
             }
         }
 
         $results.Thumbprint | Should -BeTrue
         $results.CertPath | Should -BeTrue
         $results.Pipeline | Should -BeTrue
+        $results.PathPiped | Should -BeTrue
     }
 
     It 'reports -Thumbprint of a store certificate without its key as PrivateKeyMissing' {

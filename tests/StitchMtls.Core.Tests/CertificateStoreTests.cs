@@ -120,6 +120,22 @@ public class CertificateStoreTests
     }
 
     [Fact]
+    public void NamesTheAccountTheThumbprintAndTheGrantCommandWhenAKeyCannotBeOpened()
+    {
+        using RSA key = RSA.Create(2048);
+        X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "stitch-prod.example.com");
+
+        StitchMtlsException ex = ClientCertificate.PrivateKeyAccessDenied(leaf,
+            new CryptographicException("Keyset does not exist"));
+
+        Assert.Equal("PrivateKeyAccessDenied", ex.ErrorId);
+        Assert.Equal(FailureCategory.PermissionDenied, ex.Category);
+        Assert.Contains(Environment.UserName, ex.Message);
+        Assert.Contains($"Grant-StitchKeyAccess -Thumbprint {leaf.Thumbprint} -Account", ex.Message);
+        Assert.Contains("not a TLS problem", ex.Message);
+    }
+
+    [Fact]
     public void NamesTheStoreEntryAfterTheCommonNameAndExpiry()
     {
         using RSA key = RSA.Create(2048);
