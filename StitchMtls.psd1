@@ -19,6 +19,8 @@
         'Test-StitchMtls'
         'Get-StitchCertExpiry'
         'Get-StitchMtlsEndpoint'
+        'Grant-StitchKeyAccess'
+        'Export-StitchCertificate'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

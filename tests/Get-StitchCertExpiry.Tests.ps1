@@ -98,10 +98,10 @@ Describe 'Get-StitchMtlsEndpoint' {
 }
 
 Describe 'The module' {
-    It 'exports the five cmdlets, each with its help page in docs/en-US' {
+    It 'exports the seven cmdlets, each with its help page in docs/en-US' {
         $commands = (Get-Command -Module StitchMtls).Name | Sort-Object
-        $commands | Should -Be @('Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint', 'Import-StitchChain',
-            'New-StitchCsr', 'Test-StitchMtls')
+        $commands | Should -Be @('Export-StitchCertificate', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
+            'Grant-StitchKeyAccess', 'Import-StitchChain', 'New-StitchCsr', 'Test-StitchMtls')
         foreach ($command in $commands) {
             Join-Path $PSScriptRoot "../docs/en-US/$command.md" | Should -Exist
         }
@@ -118,7 +118,8 @@ Describe 'The module' {
     }
 
     It 'answers Get-Help for <_> with a synopsis, examples and every parameter described' -ForEach @(
-        'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint'
+        'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
+        'Grant-StitchKeyAccess', 'Export-StitchCertificate'
     ) {
         $help = Get-Help $_ -Full
 
@@ -134,5 +135,7 @@ Describe 'The module' {
     It 'supports -WhatIf on every cmdlet that writes' {
         (Get-Command New-StitchCsr).Parameters.Keys | Should -Contain 'WhatIf'
         (Get-Command Import-StitchChain).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command Grant-StitchKeyAccess).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command Export-StitchCertificate).Parameters.Keys | Should -Contain 'WhatIf'
     }
 }

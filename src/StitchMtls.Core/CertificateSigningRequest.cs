@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
+using StitchMtls.Platform;
+using StitchMtls.Store;
 
 namespace StitchMtls;
 
@@ -18,6 +20,17 @@ public static class CertificateSigningRequest
     public static void CheckDestinations(NewCsrRequest request, bool overwrite)
     {
         FileSet.EnsureWritable(new[] { request.KeyPath, request.CsrPath }, overwrite);
+    }
+
+    /// <summary>
+    /// The same check for a store key: the platform must offer the store, and the CSR file be writable.
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>PlatformNotSupported</c>, <c>ElevationRequired</c>,
+    /// <c>FileExists</c>.</exception>
+    public static void CheckDestinations(NewCsrRequest request, StoreKeyOptions store, bool overwrite)
+    {
+        StorePlatform.EnsureSupported(store.Location, write: true);
+        FileSet.EnsureWritable(new[] { request.CsrPath }, overwrite);
     }
 
     /// <remarks>
@@ -37,13 +50,8 @@ public static class CertificateSigningRequest
         log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
         cancellationToken.ThrowIfCancellationRequested();
 
-        X500DistinguishedName subject = request.Subject.ToDistinguishedName();
-        var certificateRequest = new CertificateRequest(subject, key, HashAlgorithmName.SHA256,
-            RSASignaturePadding.Pkcs1);
-        byte[] csrDer = certificateRequest.CreateSigningRequest();
-        string csrPem = Pem.PemDocument.Write("CERTIFICATE REQUEST", csrDer);
+        string csrPem = SignRequest(request, key, log);
         string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
-        log.Verbose($"Signed the CSR for {request.Subject} with SHA-256; public key SHA-256 {publicKeySha256}.");
 
         byte[] keyPem = PrivateKeyFile.Export(key, keyPassword);
         try
@@ -72,4 +80,113 @@ public static class CertificateSigningRequest
             CsrPem = csrPem,
         };
     }
+
+    /// <summary>
+    /// Creates the key where <paramref name="store"/>'s platform keeps store keys and writes the CSR file; the
+    /// key waits in the <see cref="PendingKeyFolder"/> until Import-StitchChain binds the signed certificate.
+    /// </summary>
+    /// <remarks>
+    /// On Windows the key is a persisted CNG key that never exists as a file; elsewhere it is a pending key
+    /// file, owner-only. A cancelled or failed call removes the key it created.
+    /// </remarks>
+    /// <exception cref="StitchMtlsException">
+    /// <c>PlatformNotSupported</c>, <c>ElevationRequired</c>, <c>KeyCreationFailed</c> or <c>FileExists</c>.
+    /// </exception>
+    public static StitchCsr CreateInStore(NewCsrRequest request, StoreKeyOptions store, bool overwrite,
+        IOperationLog log, CancellationToken cancellationToken = default)
+    {
+        CheckDestinations(request, store, overwrite);
+        PendingKeyFolder pending = store.PendingKeys ?? PendingKeyFolder.For(store.Location.Location);
+
+        string keyName = "StitchMtls-" + Guid.NewGuid().ToString("N");
+        string provider = store.KeyStorageProvider ?? StorePlatform.SoftwareKeyStorageProvider;
+        log.Verbose(StorePlatform.IsWindows
+            ? $"Creating a persisted RSA-{request.KeySize} key '{keyName}' in '{provider}' " +
+                $"({(store.Exportable ? "exportable" : "not exportable")})."
+            : $"Generating an RSA-{request.KeySize} key for CN={request.Subject.CommonName}.");
+        var watch = Stopwatch.StartNew();
+        RSA key = StorePlatform.CreateStoreKey(store.Location.Location, request.KeySize, store.Exportable,
+            store.KeyStorageProvider, keyName);
+        var committed = false;
+        try
+        {
+            byte[] subjectPublicKeyInfo = KeyIdentity.SubjectPublicKeyInfo(key);
+            log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
+            cancellationToken.ThrowIfCancellationRequested();
+
+            string csrPem = SignRequest(request, key, log);
+            string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
+            pending.EnsureExists();
+            var files = new FileSet();
+            string pendingPath;
+            byte[] pendingContent = StorePlatform.IsWindows
+                ? PendingKeyFolder.CngRecord(provider, keyName)
+                : PrivateKeyFile.Export(key, ReadOnlySpan<char>.Empty);
+            try
+            {
+                pendingPath = StorePlatform.IsWindows
+                    ? pending.CngRecordPath(publicKeySha256)
+                    : pending.KeyFilePath(publicKeySha256);
+                files.AddPrivate(pendingPath, pendingContent);
+                files.AddPublic(request.CsrPath, Encoding.ASCII.GetBytes(csrPem));
+                cancellationToken.ThrowIfCancellationRequested();
+                log.Verbose($"Writing the pending key entry '{pendingPath}' (owner-only) and '{request.CsrPath}'.");
+                files.Commit(overwrite);
+                committed = true;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(pendingContent);
+            }
+
+            return new StitchCsr
+            {
+                CommonName = request.Subject.CommonName,
+                Subject = request.Subject.ToString(),
+                KeySize = request.KeySize,
+                KeyPath = StorePlatform.IsWindows ? null : pendingPath,
+                CsrPath = request.CsrPath,
+                KeyProtection = StorePlatform.IsWindows ? KeyProtection.KeyStorageProvider : KeyProtection.Plain,
+                PublicKeySha256 = publicKeySha256,
+                CsrPem = csrPem,
+                CertStoreLocation = store.Location.Store.ToString(),
+                KeyContainer = StorePlatform.IsWindows ? keyName : null,
+                KeyStorageProvider = StorePlatform.IsWindows ? provider : null,
+            };
+        }
+        finally
+        {
+            if (!committed && key is RSACng { Key.IsEphemeral: false } cng && OperatingSystem.IsWindows())
+            {
+                cng.Key.Delete();
+            }
+
+            key.Dispose();
+        }
+    }
+
+    private static string SignRequest(NewCsrRequest request, RSA key, IOperationLog log)
+    {
+        X500DistinguishedName subject = request.Subject.ToDistinguishedName();
+        var certificateRequest = new CertificateRequest(subject, key, HashAlgorithmName.SHA256,
+            RSASignaturePadding.Pkcs1);
+        byte[] csrDer = certificateRequest.CreateSigningRequest();
+        log.Verbose($"Signed the CSR for {request.Subject} with SHA-256.");
+        return Pem.PemDocument.Write("CERTIFICATE REQUEST", csrDer);
+    }
+}
+
+/// <summary>Where New-StitchCsr -CertStoreLocation creates the key, and how.</summary>
+public sealed class StoreKeyOptions
+{
+    public required CertificateStorePath Location { get; init; }
+
+    /// <summary>Windows: the CNG key may be exported (Export-StitchCertificate); otherwise it never leaves.</summary>
+    public bool Exportable { get; init; }
+
+    /// <summary>Windows: the CNG provider; the Microsoft Software Key Storage Provider when null.</summary>
+    public string? KeyStorageProvider { get; init; }
+
+    /// <summary>Where the pending key waits; the user's (or machine's) default folder when null.</summary>
+    public PendingKeyFolder? PendingKeys { get; init; }
 }

@@ -53,38 +53,11 @@ public sealed class ChainImport : IDisposable
     public static ChainImport Prepare(ChainImportRequest request, ReadOnlySpan<char> keyPassword, DateTime nowUtc,
         IOperationLog log)
     {
-        if (request.CertificatePaths.Count == 0)
-        {
-            throw new StitchMtlsException("CertificateFileNotFound", FailureCategory.ObjectNotFound,
-                "No certificate file was found. Give the chain Stitch sent with -Path (one file, or several).", null);
-        }
-
-        var supplied = new List<X509Certificate2>();
-        foreach (string path in request.CertificatePaths)
-        {
-            IReadOnlyList<X509Certificate2> certificates = CertificateFile.Load(path);
-            log.Verbose($"Read {certificates.Count} certificate(s) from '{path}'.");
-            supplied.AddRange(certificates);
-        }
-
+        List<X509Certificate2> supplied = ReadCertificates(request.CertificatePaths, log);
         AsymmetricAlgorithm key = PrivateKeyFile.Load(request.KeyPath, keyPassword);
         try
         {
-            ClientChain chain = ClientChain.Assemble(supplied, key, request.KeyPath);
-            log.Verbose($"Building chain for {chain.Leaf.Subject} ({chain.Issuers.Count + 1} certificates).");
-            ChainValidator.Validate(chain, nowUtc);
-            if (chain.WasReordered)
-            {
-                log.Warning("The certificates were not in the order leaf, intermediate, root; they are written " +
-                    "in that order: " + string.Join(" -> ", chain.InOrder.Select(c => $"'{c.Subject}'")) + ".");
-            }
-
-            foreach (X509Certificate2 extra in chain.Unused)
-            {
-                log.Warning($"The certificate '{extra.Subject}' is not part of this chain and is not written.");
-            }
-
-            log.Verbose($"The chain builds to '{chain.Root!.Subject}' as the only trust anchor.");
+            ClientChain chain = AssembleAndValidate(supplied, key, request.KeyPath, nowUtc, log);
             return new ChainImport(request, key, chain);
         }
         catch
@@ -92,6 +65,47 @@ public sealed class ChainImport : IDisposable
             key.Dispose();
             throw;
         }
+    }
+
+    internal static List<X509Certificate2> ReadCertificates(IReadOnlyList<string> paths, IOperationLog log)
+    {
+        if (paths.Count == 0)
+        {
+            throw new StitchMtlsException("CertificateFileNotFound", FailureCategory.ObjectNotFound,
+                "No certificate file was found. Give the chain Stitch sent with -Path (one file, or several).", null);
+        }
+
+        var supplied = new List<X509Certificate2>();
+        foreach (string path in paths)
+        {
+            IReadOnlyList<X509Certificate2> certificates = CertificateFile.Load(path);
+            log.Verbose($"Read {certificates.Count} certificate(s) from '{path}'.");
+            supplied.AddRange(certificates);
+        }
+
+        return supplied;
+    }
+
+    /// <summary>Finds the leaf for the key, orders and validates the chain, and warns about what is odd.</summary>
+    internal static ClientChain AssembleAndValidate(IReadOnlyList<X509Certificate2> supplied,
+        AsymmetricAlgorithm key, string keySource, DateTime nowUtc, IOperationLog log)
+    {
+        ClientChain chain = ClientChain.Assemble(supplied, key, keySource);
+        log.Verbose($"Building chain for {chain.Leaf.Subject} ({chain.Issuers.Count + 1} certificates).");
+        ChainValidator.Validate(chain, nowUtc);
+        if (chain.WasReordered)
+        {
+            log.Warning("The certificates were not in the order leaf, intermediate, root; they are written " +
+                "in that order: " + string.Join(" -> ", chain.InOrder.Select(c => $"'{c.Subject}'")) + ".");
+        }
+
+        foreach (X509Certificate2 extra in chain.Unused)
+        {
+            log.Warning($"The certificate '{extra.Subject}' is not part of this chain and is not written.");
+        }
+
+        log.Verbose($"The chain builds to '{chain.Root!.Subject}' as the only trust anchor.");
+        return chain;
     }
 
     public IEnumerable<string> Destinations =>

@@ -69,10 +69,37 @@ public sealed class ClientCertificate : IDisposable
         List<X509Certificate2> issuers = (intermediates ?? FindIssuersInStores(certificate))
             .Where(issuer => !ClientChain.IsSelfIssued(issuer) && issuer.Thumbprint != certificate.Thumbprint)
             .ToList();
-        string? problem = certificate.HasPrivateKey && !PrivateKeyMatches(certificate)
+        string? problem = certificate.HasPrivateKey && !OpenablePrivateKeyMatches(certificate)
             ? "KeyCertificateMismatch"
             : null;
         return new ClientCertificate(certificate, issuers, problem);
+    }
+
+    /// <summary>
+    /// The key probe, with a key the running account may not open (Windows "Keyset does not exist", access
+    /// denied) reported as such: it must never reach the TLS handshake and be mistaken for a gateway refusal.
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>PrivateKeyAccessDenied</c>.</exception>
+    private static bool OpenablePrivateKeyMatches(X509Certificate2 certificate)
+    {
+        try
+        {
+            return PrivateKeyMatches(certificate);
+        }
+        catch (CryptographicException ex)
+        {
+            throw PrivateKeyAccessDenied(certificate, ex);
+        }
+    }
+
+    internal static StitchMtlsException PrivateKeyAccessDenied(X509Certificate2 certificate, Exception inner)
+    {
+        string account = StorePlatform.CurrentAccount;
+        return new StitchMtlsException("PrivateKeyAccessDenied", FailureCategory.PermissionDenied,
+            $"The account '{account}' cannot open the private key of the certificate '{certificate.Subject}' " +
+            $"(thumbprint {certificate.Thumbprint}): {inner.Message.Trim()} This is a key permission, not a TLS " +
+            "problem. An administrator can grant access with: Grant-StitchKeyAccess -Thumbprint " +
+            $"{certificate.Thumbprint} -Account '{account}'", certificate.Thumbprint, inner);
     }
 
     /// <summary>

@@ -12,6 +12,9 @@ public enum KeyProtection
 {
     Plain,
     Encrypted,
+
+    /// <summary>Held by a Windows CNG key storage provider; never a file.</summary>
+    KeyStorageProvider,
 }
 
 /// <summary>

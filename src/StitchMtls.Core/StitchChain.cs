@@ -2,7 +2,10 @@ using System;
 
 namespace StitchMtls;
 
-/// <summary>What Import-StitchChain wrote: the ordered chain file, and the PKCS#12 when one was asked for.</summary>
+/// <summary>
+/// What Import-StitchChain wrote: the ordered chain file and the PKCS#12 when one was asked for, or the
+/// certificate store entry.
+/// </summary>
 public sealed class StitchChain
 {
     public required string Subject { get; init; }
@@ -19,9 +22,17 @@ public sealed class StitchChain
 
     public required int DaysRemaining { get; init; }
 
-    public required string ChainPath { get; init; }
+    /// <summary>The chain file written, or null when the chain went into a certificate store.</summary>
+    public string? ChainPath { get; init; }
 
-    public required string KeyPath { get; init; }
+    /// <summary>The key file used, or null for a key New-StitchCsr -CertStoreLocation made.</summary>
+    public string? KeyPath { get; init; }
+
+    /// <summary>The certificate in the store, as <c>Cert:\CurrentUser\My\&lt;thumbprint&gt;</c>, or null.</summary>
+    public string? StorePath { get; init; }
+
+    /// <summary>The friendly name given in the store (Windows keeps it; other platforms' stores do not).</summary>
+    public string? FriendlyName { get; init; }
 
     public string? PfxPath { get; init; }
 }

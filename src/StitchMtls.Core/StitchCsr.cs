@@ -9,7 +9,8 @@ public sealed class StitchCsr
 
     public required int KeySize { get; init; }
 
-    public required string KeyPath { get; init; }
+    /// <summary>The key file; for a store key on Linux/macOS the pending key file, on Windows null.</summary>
+    public string? KeyPath { get; init; }
 
     public required string CsrPath { get; init; }
 
@@ -20,4 +21,13 @@ public sealed class StitchCsr
 
     /// <summary>The CSR itself (public information: it holds no secret).</summary>
     public required string CsrPem { get; init; }
+
+    /// <summary>The store the certificate goes to once signed (<c>Cert:\CurrentUser\My</c>), or null.</summary>
+    public string? CertStoreLocation { get; init; }
+
+    /// <summary>Windows: the persisted CNG key container's name.</summary>
+    public string? KeyContainer { get; init; }
+
+    /// <summary>Windows: the CNG key storage provider that holds the key.</summary>
+    public string? KeyStorageProvider { get; init; }
 }

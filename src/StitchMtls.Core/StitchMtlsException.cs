@@ -20,6 +20,7 @@ public enum FailureCategory
     ReadError,
     WriteError,
     NotImplemented,
+    InvalidOperation,
 }
 
 /// <summary>

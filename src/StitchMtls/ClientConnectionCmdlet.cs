@@ -16,6 +16,8 @@ public abstract class ClientConnectionCmdlet : StitchCmdlet
 {
     protected const string FilesSet = "Files";
     protected const string CertificateSet = "Certificate";
+    protected const string ThumbprintSet = "Thumbprint";
+    protected const string CommonNameSet = "CommonName";
 
     /// <summary>The chain file Import-StitchChain wrote (leaf first; intermediates are sent too).</summary>
     [Parameter(Mandatory = true, ParameterSetName = FilesSet, ValueFromPipelineByPropertyName = true)]
@@ -28,9 +30,30 @@ public abstract class ClientConnectionCmdlet : StitchCmdlet
     [Parameter(ParameterSetName = FilesSet)]
     public SecureString? KeyPassword { get; set; }
 
-    /// <summary>A certificate that carries its private key, such as an Azure Automation certificate asset.</summary>
+    /// <summary>
+    /// A certificate that carries its private key, such as an Azure Automation certificate asset or an item of
+    /// Get-ChildItem Cert:\CurrentUser\My; or a <c>Cert:\&lt;location&gt;\My\&lt;thumbprint&gt;</c> path, read on every
+    /// platform (PowerShell on Linux has no Cert: drive).
+    /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = CertificateSet, ValueFromPipeline = true)]
+    [CertificateStorePathTransformation]
     public X509Certificate2 Certificate { get; set; } = null!;
+
+    /// <summary>The thumbprint of a certificate in -CertStoreLocation.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ThumbprintSet)]
+    public string Thumbprint { get; set; } = null!;
+
+    /// <summary>
+    /// The common name of a certificate in -CertStoreLocation: the newest currently valid one with a private key
+    /// is used, so a renewed certificate is picked up without editing anything.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = CommonNameSet)]
+    public string CommonName { get; set; } = null!;
+
+    [Parameter(ParameterSetName = ThumbprintSet)]
+    [Parameter(ParameterSetName = CommonNameSet)]
+    [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
+    public string CertStoreLocation { get; set; } = Store.CertificateStorePath.CurrentUserMy;
 
     /// <summary>
     /// A PEM file with the intermediate CA certificates to send with -Certificate, for certificates whose chain is
@@ -78,6 +101,17 @@ public abstract class ClientConnectionCmdlet : StitchCmdlet
     /// <summary>The client certificate from whichever source the bound parameter set names.</summary>
     protected ClientCertificate LoadClientCertificate()
     {
+        if (ParameterSetName is ThumbprintSet or CommonNameSet)
+        {
+            Store.CertificateStorePath store = ParseStoreLocation(CertStoreLocation);
+            X509Certificate2 found = ParameterSetName == ThumbprintSet
+                ? Store.StoreCertificates.FindByThumbprint(store, Thumbprint)
+                : Store.StoreCertificates.FindByCommonName(store, CommonName, DateTime.UtcNow, requireKey: true);
+            WriteVerbose($"Using '{found.Subject}' ({found.Thumbprint}, expires {found.NotAfter:yyyy-MM-dd}) " +
+                $"from '{store}'.");
+            return ClientCertificate.FromCertificate(found);
+        }
+
         if (ParameterSetName == CertificateSet)
         {
             IReadOnlyList<X509Certificate2>? intermediates = IntermediatePath is null

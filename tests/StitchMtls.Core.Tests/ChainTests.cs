@@ -117,7 +117,7 @@ public class ChainTests
         Assert.Single(log.Warnings);
         Assert.Equal(folder.File("stitch-mtls-chain.pem"), written.ChainPath);
         Assert.Equal(TestPki.Pem(leaf, pki.Intermediate, pki.Root).Replace("\r", ""),
-            File.ReadAllText(written.ChainPath));
+            File.ReadAllText(written.ChainPath!));
         X509Certificate2Collection pfx = X509CertificateLoader.LoadPkcs12CollectionFromFile(written.PfxPath!,
             "pfx-pass", X509KeyStorageFlags.EphemeralKeySet);
         Assert.Equal(3, pfx.Count);

@@ -15,6 +15,8 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
     private const string CertificateSet = "Certificate";
+    private const string ThumbprintSet = "Thumbprint";
+    private const string CommonNameSet = "CommonName";
 
     private static readonly string[] s_certificateExtensions = { ".pem", ".crt", ".cer", ".der", ".cert" };
 
@@ -31,6 +33,19 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = CertificateSet, ValueFromPipeline = true)]
     public X509Certificate2[] Certificate { get; set; } = null!;
+
+    /// <summary>The thumbprint of a certificate in -CertStoreLocation (no private key needed).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ThumbprintSet)]
+    public string[] Thumbprint { get; set; } = null!;
+
+    /// <summary>The common name of certificates in -CertStoreLocation: the newest with that name is reported.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CommonNameSet)]
+    public string[] CommonName { get; set; } = null!;
+
+    [Parameter(ParameterSetName = ThumbprintSet)]
+    [Parameter(ParameterSetName = CommonNameSet)]
+    [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
+    public string CertStoreLocation { get; set; } = Store.CertificateStorePath.CurrentUserMy;
 
     [Parameter]
     public int[]? ReminderDays { get; set; }
@@ -57,6 +72,12 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
                 Emit(ExpiryCalculator.Evaluate(certificate, now, _reminderDays));
             }
 
+            return;
+        }
+
+        if (ParameterSetName is ThumbprintSet or CommonNameSet)
+        {
+            ReadStore(now);
             return;
         }
 
@@ -142,6 +163,36 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         }
 
         Emit(ExpiryCalculator.Evaluate(ExpiryCalculator.SubjectCertificate(certificates), now, _reminderDays, file));
+    }
+
+    private void ReadStore(DateTime now)
+    {
+        Store.CertificateStorePath store;
+        try
+        {
+            store = ParseStoreLocation(CertStoreLocation);
+        }
+        catch (StitchMtlsException ex)
+        {
+            ThrowFailure(ex);
+            return;
+        }
+
+        foreach (string wanted in ParameterSetName == ThumbprintSet ? Thumbprint : CommonName)
+        {
+            try
+            {
+                X509Certificate2 certificate = ParameterSetName == ThumbprintSet
+                    ? Store.StoreCertificates.FindByThumbprint(store, wanted)
+                    : Store.StoreCertificates.FindNewestByCommonName(store, wanted);
+                Emit(ExpiryCalculator.Evaluate(certificate, now, _reminderDays,
+                    store.WithThumbprint(certificate.Thumbprint).ToString()));
+            }
+            catch (StitchMtlsException ex)
+            {
+                WriteFailure(ex);
+            }
+        }
     }
 
     private void Emit(StitchCertExpiry expiry)

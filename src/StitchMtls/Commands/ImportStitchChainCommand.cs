@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
+using StitchMtls.Store;
 
 namespace StitchMtls.Commands;
 
@@ -14,36 +15,57 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
+    private const string StorePathSet = "StorePath";
+    private const string StoreLiteralPathSet = "StoreLiteralPath";
 
     private readonly List<string> _certificatePaths = new();
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true,
         ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = StorePathSet, ValueFromPipeline = true,
+        ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     public string[] Path { get; set; } = null!;
 
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = StoreLiteralPathSet, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LP")]
     public string[] LiteralPath { get; set; } = null!;
 
-    [Parameter(Mandatory = true)]
-    public string KeyPath { get; set; } = null!;
+    /// <summary>The key file; with -CertStoreLocation optional (the pending store key is found by itself).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = StorePathSet)]
+    [Parameter(ParameterSetName = StoreLiteralPathSet)]
+    public string? KeyPath { get; set; }
 
     [Parameter]
     public SecureString? KeyPassword { get; set; }
 
     /// <summary>The folder for the chain file; the key's folder by default.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public string? Destination { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public string? PfxPath { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public SecureString? PfxPassword { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public SwitchParameter Force { get; set; }
+
+    /// <summary>Put the leaf with its key, and the intermediates, into this store instead of writing files.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = StorePathSet)]
+    [Parameter(Mandatory = true, ParameterSetName = StoreLiteralPathSet)]
+    [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
+    public string CertStoreLocation { get; set; } = null!;
+
+    private bool IntoStore => ParameterSetName is StorePathSet or StoreLiteralPathSet;
 
     protected override void BeginProcessing()
     {
@@ -56,7 +78,7 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == LiteralPathSet)
+        if (ParameterSetName is LiteralPathSet or StoreLiteralPathSet)
         {
             _certificatePaths.AddRange(LiteralPath.Select(ToFileSystemPath));
             return;
@@ -85,10 +107,16 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
     // The chain may arrive as several files through the pipeline, so the work waits for all of them.
     protected override void EndProcessing()
     {
+        if (IntoStore)
+        {
+            ImportIntoStore();
+            return;
+        }
+
         var request = new ChainImportRequest
         {
             CertificatePaths = _certificatePaths,
-            KeyPath = ToFileSystemPath(KeyPath),
+            KeyPath = ToFileSystemPath(KeyPath!),
             Destination = Destination is null ? null : ToFileSystemPath(Destination),
             PfxPath = PfxPath is null ? null : ToFileSystemPath(PfxPath),
         };
@@ -114,6 +142,41 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
         {
             Array.Clear(keyPassword);
             Array.Clear(pfxPassword);
+        }
+    }
+
+    private void ImportIntoStore()
+    {
+        char[] keyPassword = Reveal(KeyPassword);
+        try
+        {
+            var request = new StoreChainImportRequest
+            {
+                CertificatePaths = _certificatePaths,
+                Location = ParseStoreLocation(CertStoreLocation),
+                KeyPath = KeyPath is null ? null : ToFileSystemPath(KeyPath),
+            };
+            var log = new DirectLog(this);
+            using StoreChainImport import = StoreChainImport.Prepare(request, keyPassword, DateTime.UtcNow, log);
+            int intermediates = import.Chain.Intermediates.Count;
+            string action = $"Add '{import.Chain.Leaf.Subject}' with its private key from '{import.KeySource}'";
+            if (intermediates > 0)
+            {
+                action += $", and {intermediates} intermediate(s) to {request.Location.IntermediateStore}";
+            }
+
+            if (ShouldProcess(request.Location.Store.ToString(), action))
+            {
+                WriteObject(import.Write(DateTime.UtcNow, log));
+            }
+        }
+        catch (StitchMtlsException ex)
+        {
+            ThrowFailure(ex);
+        }
+        finally
+        {
+            Array.Clear(keyPassword);
         }
     }
 }

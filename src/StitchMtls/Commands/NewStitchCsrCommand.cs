@@ -1,15 +1,24 @@
 using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation.Language;
 using System.Management.Automation;
 using System.Security;
 using System.Threading.Tasks;
+using StitchMtls.Store;
 
 namespace StitchMtls.Commands;
 
 /// <summary>Generates a private key and the CSR Stitch signs.</summary>
-[Cmdlet(VerbsCommon.New, "StitchCsr", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "StitchCsr", DefaultParameterSetName = KeyFileSet, SupportsShouldProcess = true,
+    ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(StitchCsr))]
 public sealed class NewStitchCsrCommand : StitchCmdlet
 {
+    private const string KeyFileSet = "KeyFile";
+    private const string StoreSet = "Store";
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("CN")]
     public string CommonName { get; set; } = null!;
@@ -34,8 +43,22 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string Name { get; set; } = NewCsrRequest.DefaultName;
 
-    [Parameter]
+    [Parameter(ParameterSetName = KeyFileSet)]
     public SecureString? KeyPassword { get; set; }
+
+    /// <summary>Create the key for a certificate store instead of a key file; the CSR is still a file.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = StoreSet)]
+    [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
+    public string CertStoreLocation { get; set; } = null!;
+
+    /// <summary>Windows: let the CNG key be exported later (Export-StitchCertificate).</summary>
+    [Parameter(ParameterSetName = StoreSet)]
+    public SwitchParameter Exportable { get; set; }
+
+    /// <summary>Windows: the CNG key storage provider, e.g. 'Microsoft Platform Crypto Provider' for the TPM.</summary>
+    [Parameter(ParameterSetName = StoreSet)]
+    [ArgumentCompleter(typeof(KeyStorageProviderCompleter))]
+    public string? KeyStorageProvider { get; set; }
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -43,6 +66,7 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
     protected override void ProcessRecord()
     {
         NewCsrRequest request;
+        StoreKeyOptions? store = null;
         try
         {
             if (KeyPassword is { Length: 0 })
@@ -54,7 +78,20 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
 
             var subject = new CsrSubject(CommonName, Organization, Country);
             request = new NewCsrRequest(subject, KeySize, ToFileSystemPath(Path ?? "."), Name);
-            CertificateSigningRequest.CheckDestinations(request, Force);
+            if (ParameterSetName == StoreSet)
+            {
+                store = new StoreKeyOptions
+                {
+                    Location = ParseStoreLocation(CertStoreLocation),
+                    Exportable = Exportable,
+                    KeyStorageProvider = string.IsNullOrWhiteSpace(KeyStorageProvider) ? null : KeyStorageProvider,
+                };
+                CertificateSigningRequest.CheckDestinations(request, store, Force);
+            }
+            else
+            {
+                CertificateSigningRequest.CheckDestinations(request, Force);
+            }
         }
         catch (StitchMtlsException ex)
         {
@@ -75,7 +112,9 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
                 "Confirm with Stitch that they accept it.");
         }
 
-        string target = $"{request.KeyPath} and {request.CsrPath}";
+        string target = store is null
+            ? $"{request.KeyPath} and {request.CsrPath}"
+            : $"{store.Location} (pending key) and {request.CsrPath}";
         if (!ShouldProcess(target, $"Create an RSA-{request.KeySize} private key and CSR for {request.Subject}"))
         {
             return;
@@ -84,8 +123,9 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
         char[] password = Reveal(KeyPassword);
         try
         {
-            StitchCsr csr = RunWithPipelineLog((log, token) =>
-                    Task.FromResult(CertificateSigningRequest.Create(request, password, Force, log, token)),
+            StitchCsr csr = RunWithPipelineLog((log, token) => Task.FromResult(store is null
+                    ? CertificateSigningRequest.Create(request, password, Force, log, token)
+                    : CertificateSigningRequest.CreateInStore(request, store, Force, log, token)),
                 $"Generating an RSA-{request.KeySize} key for {request.Subject.CommonName}");
             WriteObject(csr);
         }
@@ -97,5 +137,25 @@ public sealed class NewStitchCsrCommand : StitchCmdlet
         {
             Array.Clear(password);
         }
+    }
+}
+
+/// <summary>The CNG providers Windows ships: software, and the TPM.</summary>
+public sealed class KeyStorageProviderCompleter : IArgumentCompleter
+{
+    private static readonly string[] s_providers =
+    {
+        "Microsoft Software Key Storage Provider",
+        "Microsoft Platform Crypto Provider",
+    };
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
+        string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string typed = wordToComplete.Trim('\'', '"');
+        return s_providers
+            .Where(provider => provider.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+            .Select(provider => new CompletionResult($"'{provider}'", provider, CompletionResultType.ParameterValue,
+                provider));
     }
 }
