@@ -18,6 +18,9 @@ public enum FailureCategory
     ConnectionError,
     OperationTimeout,
     ReadError,
+    InvalidResult,
+    LimitsExceeded,
+    ResourceUnavailable,
     WriteError,
     NotImplemented,
 }
