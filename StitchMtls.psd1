@@ -8,7 +8,7 @@
     Author               = 'StitchMtls'
     CompanyName          = 'StitchMtls'
     Copyright            = '(c) StitchMtls. MIT licence.'
-    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test and expiry monitoring.'
+    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test, expiry monitoring, access tokens and API calls.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('StitchMtls.Format.ps1xml')
@@ -19,6 +19,8 @@
         'Test-StitchMtls'
         'Get-StitchCertExpiry'
         'Get-StitchMtlsEndpoint'
+        'Get-StitchAccessToken'
+        'Invoke-StitchApi'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

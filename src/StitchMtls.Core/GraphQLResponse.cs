@@ -34,7 +34,28 @@ public sealed class GraphQLError
     /// <summary><c>extensions.code</c>, such as <c>UNAUTHENTICATED</c>, when the server gives one.</summary>
     public string? Code { get; }
 
+    /// <summary><c>GraphQL</c> and the code in PascalCase (<c>GraphQLNotFound</c>); <c>GraphQLError</c> without one.
+    /// </summary>
+    public string ErrorId => Code is null ? "GraphQLError" : "GraphQL" + ConnectionDiagnosis.ToPascalCase(Code);
+
     public override string ToString() => Path is null ? Message : $"{Message} (path: {Path})";
+
+    /// <summary>The error as the exception the cmdlet layer writes, with the path as its target.</summary>
+    public StitchMtlsException ToException()
+    {
+        FailureCategory category = Code switch
+        {
+            "UNAUTHENTICATED" => FailureCategory.AuthenticationError,
+            "FORBIDDEN" => FailureCategory.PermissionDenied,
+            "NOT_FOUND" => FailureCategory.ObjectNotFound,
+            "GRAPHQL_VALIDATION_FAILED" or "GRAPHQL_PARSE_FAILED" or "BAD_USER_INPUT" or "BAD_REQUEST" =>
+                FailureCategory.InvalidArgument,
+            _ => FailureCategory.InvalidResult,
+        };
+        string where = Path is null ? string.Empty : $" at '{Path}'";
+        string code = Code is null ? string.Empty : $" ({Code})";
+        return new StitchMtlsException(ErrorId, category, $"GraphQL error{where}: {Message}{code}", Path);
+    }
 }
 
 /// <summary>What a GraphQL call returned: the data, the errors, or both (a partial result).</summary>
