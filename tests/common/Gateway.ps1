@@ -462,7 +462,8 @@ function Start-TestGateway {
     the token endpoint refuses client assertions. TokenLifetime sets expires_in of issued tokens (3600 s by
     default). ApiFault makes /graphql and /v2/*: answer the first request with 429 (Retry-After: 1) or 503
     ('429-once', '503-once'), or make /graphql refuse every token as UNAUTHENTICATED ('unauthenticated').
-    Get-TestGatewayIssuedToken lists the tokens issued; Clear-TestGatewayToken expires them.
+    Get-TestGatewayIssuedToken lists the tokens issued; Clear-TestGatewayToken expires them;
+    Set-TestGatewayTokenError makes the next token request fail with a given OAuth error.
 
     .OUTPUTS
     An object with Uri, Port, Process, OutputLines and ErrorLines.
@@ -784,6 +785,36 @@ function Clear-TestGatewayToken {
         '-X', 'POST', "$($Gateway.Uri)test/expire-tokens")
     if ($result.StatusCode -ne 204) {
         throw "The gateway did not expire its tokens: curl exit $($result.ExitCode), HTTP $($result.StatusCode)."
+    }
+}
+
+function Set-TestGatewayTokenError {
+    <#
+    .SYNOPSIS
+    Makes a gateway answer its next token request with the OAuth error Code (POST /test/token-error).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestGateway')]
+        $Gateway,
+
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestPki')]
+        $Pki,
+
+        [Parameter(Mandatory)]
+        $Client,
+
+        [Parameter(Mandatory)]
+        [string]
+        $Code
+    )
+
+    $result = Invoke-Curl -Arguments @('--cert', $Client.ChainPath, '--key', $Client.KeyPath, '--cacert', $Pki.Root,
+        '--data-urlencode', "error=$Code", "$($Gateway.Uri)test/token-error")
+    if ($result.StatusCode -ne 204) {
+        throw "The gateway did not take the token error: curl exit $($result.ExitCode), HTTP $($result.StatusCode)."
     }
 }
 

@@ -61,8 +61,9 @@ internal static class GatewayHost
         ClientAssertionVerifier? assertions = options.ClientAssertionCertificate is null
             ? null
             : new ClientAssertionVerifier(options.ClientId, options.ClientAssertionCertificate);
-        app.MapPost(TokenEndpoint.Path, new TokenEndpoint(options.ClientId, options.ClientSecret, tokens, assertions)
-            .HandleAsync);
+        var tokenEndpoint = new TokenEndpoint(options.ClientId, options.ClientSecret, tokens, assertions);
+        app.MapPost(TokenEndpoint.Path, tokenEndpoint.HandleAsync);
+        app.MapPost("/test/token-error", tokenEndpoint.FailNextAsync);
         new ApiEndpoints(tokens, options.ApiFault).Map(app);
 
         await app.StartAsync();

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -48,6 +49,7 @@ internal sealed class TokenEndpoint
     private readonly byte[] _clientSecret;
     private readonly IssuedTokens _tokens;
     private readonly ClientAssertionVerifier? _assertions;
+    private string? _nextError;
 
     /// <param name="clientId">The one registered client.</param>
     /// <param name="clientSecret">Its secret, for client_secret_post.</param>
@@ -84,7 +86,10 @@ internal sealed class TokenEndpoint
         }
 
         string grantedScope = string.Empty;
-        TokenError? error = await AuthenticateAsync(form) ?? Validate(form, out grantedScope);
+        string? forced = Interlocked.Exchange(ref _nextError, null);
+        TokenError? error = forced is not null
+            ? TokenError.Of(forced, $"The test asked for {forced}.")
+            : await AuthenticateAsync(form) ?? Validate(form, out grantedScope);
 
         if (error is not null)
         {
@@ -96,6 +101,24 @@ internal sealed class TokenEndpoint
         var token = new TokenResponse(accessToken, _tokens.LifetimeSeconds, "Bearer", grantedScope);
         SetNoStore(context.Response);
         await context.Response.WriteAsJsonAsync(token, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// <c>POST /test/token-error</c> with <c>error=&lt;code&gt;</c>: the next token request, whatever it carries,
+    /// gets that OAuth error, so tests can see how a client reports each code.
+    /// </summary>
+    public async Task FailNextAsync(HttpContext context)
+    {
+        IFormCollection form = await context.Request.ReadFormAsync(context.RequestAborted);
+        string code = form["error"].ToString();
+        if (code.Length == 0)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
+        _nextError = code;
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     /// <summary>Checks the request's form and the client's proof: a secret, or a signed assertion.</summary>
