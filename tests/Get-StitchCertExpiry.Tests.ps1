@@ -98,10 +98,10 @@ Describe 'Get-StitchMtlsEndpoint' {
 }
 
 Describe 'The module' {
-    It 'exports the five cmdlets, each with its help page in docs/en-US' {
+    It 'exports the seven cmdlets, each with its help page in docs/en-US' {
         $commands = (Get-Command -Module StitchMtls).Name | Sort-Object
-        $commands | Should -Be @('Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint', 'Import-StitchChain',
-            'New-StitchCsr', 'Test-StitchMtls')
+        $commands | Should -Be @('Get-StitchAccessToken', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
+            'Import-StitchChain', 'Invoke-StitchApi', 'New-StitchCsr', 'Test-StitchMtls')
         foreach ($command in $commands) {
             Join-Path $PSScriptRoot "../docs/en-US/$command.md" | Should -Exist
         }
@@ -118,7 +118,8 @@ Describe 'The module' {
     }
 
     It 'answers Get-Help for <_> with a synopsis, examples and every parameter described' -ForEach @(
-        'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint'
+        'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
+        'Get-StitchAccessToken', 'Invoke-StitchApi'
     ) {
         $help = Get-Help $_ -Full
 
