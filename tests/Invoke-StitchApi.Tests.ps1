@@ -93,6 +93,15 @@ Describe 'Invoke-StitchApi GraphQL' {
         $result.__typename | Should -Be 'Query'
     }
 
+    It 'refuses connection parameters with a piped token, whose own settings would be used' {
+        $connection = Get-Connection
+        $token = Get-StitchAccessToken @connection
+
+        { $token | Invoke-StitchApi -Endpoint $gateways['none'].Uri -Query '{ __typename }' -Scope client_refund `
+                -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterConflict,StitchMtls.Commands.InvokeStitchApiCommand'
+    }
+
     It 'makes 100 consecutive calls over at most 2 TLS handshakes' {
         # A gateway of its own: every handshake it counts comes from these calls.
         $gateway = Start-TestGateway -Pki $pki -ClientId $clientId -ClientSecret $clientSecret

@@ -85,6 +85,7 @@ public sealed class InvokeStitchApiCommand : StitchApiCmdlet
             StitchAccessToken? token = null;
             if (ParameterSetName == TokenSet)
             {
+                RefuseConnectionParametersWithToken();
                 provider = Token.Provider;
                 token = Token;
             }
@@ -132,6 +133,27 @@ public sealed class InvokeStitchApiCommand : StitchApiCmdlet
         catch (StitchMtlsException ex)
         {
             WriteFailure(ex);
+        }
+    }
+
+    /// <summary>
+    /// A piped token brings its certificate, connection settings and credentials; other values for them would be
+    /// silently ignored, so they are refused.
+    /// </summary>
+    private void RefuseConnectionParametersWithToken()
+    {
+        string[] ignored =
+        {
+            nameof(Credential), nameof(ClientId), nameof(ClientAssertionCertificate), nameof(Scope),
+            nameof(TokenEndpoint), nameof(ServerCertificateAuthority), nameof(Proxy), nameof(ProxyCredential),
+            nameof(NoProxy),
+        };
+        string? given = Array.Find(ignored, name => MyInvocation.BoundParameters.ContainsKey(name));
+        if (given is not null)
+        {
+            ThrowFailure(new StitchMtlsException("ParameterConflict", FailureCategory.InvalidArgument, $"-{given} " +
+                "cannot be used with a token from Get-StitchAccessToken (-Token): the token brings its certificate, " +
+                $"connection settings and credentials. Give -{given} to Get-StitchAccessToken instead."));
         }
     }
 
