@@ -247,7 +247,8 @@ Describe 'Invoke-StitchApi REST' {
         @{ Case = 'neither -Query nor -Path'; Extra = @{}; ErrorId = 'QueryOrPathRequired' }
         @{ Case = 'both -Query and -Path'; Extra = @{ Query = '{ __typename }'; Path = '/v2/ping' }
             ErrorId = 'QueryOrPathRequired' }
-        @{ Case = '-Body with -Query'; Extra = @{ Query = '{ __typename }'; Body = '{}' }; ErrorId = 'ParameterConflict' }
+        @{ Case = '-Body with -Query'; Extra = @{ Query = '{ __typename }'; Body = '{}' }
+            ErrorId = 'ParameterConflict' }
         @{ Case = 'a full URI as -Path'; Extra = @{ Path = 'https://example.com/v2/ping' }; ErrorId = 'PathInvalid' }
     ) {
         $connection = Get-Connection

@@ -232,8 +232,8 @@ public sealed class AccessTokenProvider
             && expires.TryGetInt32(out int lifetime) ? lifetime : 0;
         string type = json.TryGetProperty("token_type", out JsonElement kind) && kind.ValueKind == JsonValueKind.String
             ? kind.GetString()! : "Bearer";
-        string scope = json.TryGetProperty("scope", out JsonElement granted) && granted.ValueKind == JsonValueKind.String
-            ? granted.GetString()! : string.Join(' ', _request.Scopes);
+        string scope = json.TryGetProperty("scope", out JsonElement granted)
+            && granted.ValueKind == JsonValueKind.String ? granted.GetString()! : string.Join(' ', _request.Scopes);
         log.Verbose($"Received a {type} token for client '{ClientId}' valid for {seconds} s" +
             (scope.Length == 0 ? "." : $", scopes '{scope}'."));
         return new StitchAccessToken(secure, type, sentAt.AddSeconds(seconds), scope, this);

@@ -15,7 +15,8 @@ namespace StitchMtls.TestGateway.Commands;
 /// <c>serve --pki &lt;dir&gt; [--tls 1.2|1.3|any] [--allowed-cn cn1,cn2] [--client-id id] [--client-secret s]
 /// [--port 0] [--tls-engine auto|openssl|sslstream] [--server-cert default|other-host|self-signed]
 /// [--stall-after-handshake] [--client-assertion-cert &lt;pem&gt;] [--token-lifetime 3600]
-/// [--api-fault none|429-once|503-once|unauthenticated]</c>: runs the gateway until standard input closes or a termination signal arrives.
+/// [--api-fault none|429-once|503-once|unauthenticated]</c>: runs the gateway until standard input closes or a
+/// termination signal arrives.
 /// </summary>
 internal static class ServeCommand
 {

@@ -89,8 +89,8 @@ internal sealed class ApiEndpoints
             return;
         }
 
-        await WriteAsync(context, 400, Errors("The local gateway answers only '{ __typename }' and the PaymentRequest " +
-            "query.", null, "GRAPHQL_VALIDATION_FAILED"));
+        await WriteAsync(context, 400, Errors("The local gateway answers only '{ __typename }' and the " +
+            "PaymentRequest query.", null, "GRAPHQL_VALIDATION_FAILED"));
     }
 
     private static object PaymentRequest(JsonElement request)
