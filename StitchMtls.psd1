@@ -8,7 +8,7 @@
     Author               = 'StitchMtls'
     CompanyName          = 'StitchMtls'
     Copyright            = '(c) StitchMtls. MIT licence.'
-    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test and expiry monitoring.'
+    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test, expiry monitoring, access tokens and API calls.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('StitchMtls.Format.ps1xml')
@@ -21,6 +21,8 @@
         'Get-StitchMtlsEndpoint'
         'Grant-StitchKeyAccess'
         'Export-StitchCertificate'
+        'Get-StitchAccessToken'
+        'Invoke-StitchApi'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

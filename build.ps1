@@ -57,7 +57,7 @@ function Invoke-Build {
     Copy-Item -LiteralPath (Join-Path $root 'StitchMtls.psd1') -Destination $moduleDir
     Copy-Item -Path (Join-Path $root 'src/module/*') -Destination $moduleDir
     $assemblies = Join-Path $root "src/StitchMtls/bin/$Configuration/net8.0"
-    $shipped = 'StitchMtls*.dll', 'System.Security.Cryptography.Pkcs.dll'
+    $shipped = 'StitchMtls*.dll', 'System.Security.Cryptography.Pkcs.dll', 'Polly.Core.dll'
     Copy-Item -Path ($shipped | ForEach-Object { Join-Path $assemblies $_ }) -Destination $bin
     # Get-Help reads MAML; it is made from docs/en-US in a child process, which imports the module it describes.
     $helpFile = Join-Path $moduleDir 'en-US/StitchMtls.dll-Help.xml'

@@ -5,7 +5,8 @@
 .DESCRIPTION
     Run through build.ps1 -Task Demo. Starts the local gateway (its own private CA, like Stitch's), then:
     New-StitchCsr -> the signing desk (what Stitch's onboarding team does) -> Import-StitchChain ->
-    Test-StitchMtls with client credentials -> Get-StitchCertExpiry. Exits non-zero if any step fails.
+    Test-StitchMtls with client credentials -> Get-StitchCertExpiry -> Get-StitchAccessToken and
+    Invoke-StitchApi. Exits non-zero if any step fails.
 #>
 [CmdletBinding()]
 param(
@@ -66,6 +67,14 @@ try {
     $expiry = Get-StitchCertExpiry -Path $chain.ChainPath
     $expiry | Format-Table | Out-String | Write-Host
     if ($expiry.Status -ne 'Ok') { throw "Unexpected expiry status $($expiry.Status)." }
+
+    Write-Step 6 'Get a token and call the GraphQL API over the same mTLS connection'
+    $token = Get-StitchAccessToken -Endpoint $gateway.Uri -CertificatePath $chain.ChainPath -KeyPath $csr.KeyPath `
+        -Credential $credential -Scope client_paymentrequest -ServerCertificateAuthority $pki.Root
+    $token | Format-Table | Out-String | Write-Host
+    $data = $token | Invoke-StitchApi -Endpoint $gateway.Uri -Query '{ __typename }'
+    Write-Host "GraphQL answered __typename = $($data.__typename)"
+    if ($data.__typename -ne 'Query') { throw 'Invoke-StitchApi did not return the GraphQL data.' }
 
     Write-Host 'Demo complete: every step succeeded.' -ForegroundColor Green
 }

@@ -98,10 +98,11 @@ Describe 'Get-StitchMtlsEndpoint' {
 }
 
 Describe 'The module' {
-    It 'exports the seven cmdlets, each with its help page in docs/en-US' {
+    It 'exports the nine cmdlets, each with its help page in docs/en-US' {
         $commands = (Get-Command -Module StitchMtls).Name | Sort-Object
-        $commands | Should -Be @('Export-StitchCertificate', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
-            'Grant-StitchKeyAccess', 'Import-StitchChain', 'New-StitchCsr', 'Test-StitchMtls')
+        $commands | Should -Be @('Export-StitchCertificate', 'Get-StitchAccessToken', 'Get-StitchCertExpiry',
+            'Get-StitchMtlsEndpoint', 'Grant-StitchKeyAccess', 'Import-StitchChain', 'Invoke-StitchApi',
+            'New-StitchCsr', 'Test-StitchMtls')
         foreach ($command in $commands) {
             Join-Path $PSScriptRoot "../docs/en-US/$command.md" | Should -Exist
         }
@@ -119,7 +120,7 @@ Describe 'The module' {
 
     It 'answers Get-Help for <_> with a synopsis, examples and every parameter described' -ForEach @(
         'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
-        'Grant-StitchKeyAccess', 'Export-StitchCertificate'
+        'Grant-StitchKeyAccess', 'Export-StitchCertificate', 'Get-StitchAccessToken', 'Invoke-StitchApi'
     ) {
         $help = Get-Help $_ -Full
 

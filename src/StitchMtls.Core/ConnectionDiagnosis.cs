@@ -129,7 +129,8 @@ internal static class ConnectionDiagnosis
         };
     }
 
-    private static string ToPascalCase(string code)
+    /// <summary><c>invalid_client</c> as <c>InvalidClient</c>, <c>NOT_FOUND</c> as <c>NotFound</c>.</summary>
+    internal static string ToPascalCase(string code)
     {
         var text = new System.Text.StringBuilder();
         foreach (string part in code.Split('_', System.StringSplitOptions.RemoveEmptyEntries))
@@ -137,7 +138,7 @@ internal static class ConnectionDiagnosis
             string letters = new(System.Array.FindAll(part.ToCharArray(), char.IsAsciiLetterOrDigit));
             if (letters.Length > 0)
             {
-                text.Append(char.ToUpperInvariant(letters[0])).Append(letters.Substring(1));
+                text.Append(char.ToUpperInvariant(letters[0])).Append(letters.Substring(1).ToLowerInvariant());
             }
         }
 

@@ -62,7 +62,7 @@ public sealed class ConnectionTestOptions
 /// first read after the handshake (RFC 8446 section 4.4.2.4); the alert is recognised there and reported as a
 /// TLS failure, never as an HTTP one.
 /// </remarks>
-public sealed class ConnectionTest
+public sealed class ConnectionTest : IConnectionNarration
 {
     private const int MaxResponseBytes = 1024 * 1024;
 
@@ -73,8 +73,8 @@ public sealed class ConnectionTest
     private ConnectionStage _current = ConnectionStage.Connect;
     private string? _remoteAddress;
     private string? _tlsProtocol;
-    private string? _serverCertificateProblem;
     private Uri? _proxy;
+    private MtlsConnector? _connector;
 
     private ConnectionTest(ConnectionTestOptions options, IOperationLog log)
     {
@@ -106,6 +106,8 @@ public sealed class ConnectionTest
         }
 
         _proxy = ProxyTunnel.Choose(_options.Endpoint.MtlsUri, _options.Proxy, _options.NoProxy);
+        _connector = new MtlsConnector(_options.Certificate, _options.ServerCertificateAuthority, _proxy,
+            _options.ProxyCredential);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.Timeout);
 
@@ -129,7 +131,6 @@ public sealed class ConnectionTest
                 "-Endpoint Secure.");
         }
 
-        Begin(ConnectionStage.Resolve, $"Resolving {ConnectHost}.");
         try
         {
             using HttpResponseMessage response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
@@ -215,133 +216,20 @@ public sealed class ConnectionTest
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
     {
-        IPAddress[] addresses = await ResolveAsync(token).ConfigureAwait(false);
-
-        Begin(ConnectionStage.Connect, $"Connecting to {ConnectHost}:{ConnectPort}" +
-            (_proxy is null ? "." : " (the proxy)."));
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(addresses, ConnectPort, token).ConfigureAwait(false);
-            _remoteAddress = DescribeEndPoint(socket.RemoteEndPoint as IPEndPoint);
-            Complete($"Connected to {_remoteAddress}.");
-            Stream transport = new NetworkStream(socket, ownsSocket: true);
-
-            if (_proxy is not null)
-            {
-                Begin(ConnectionStage.Proxy, $"Asking the proxy {_proxy} for a tunnel to {Target.Host}:{Target.Port}.");
-                await ProxyTunnel.OpenAsync(transport, _proxy, Target.Host, Target.Port, _options.ProxyCredential,
-                    token).ConfigureAwait(false);
-                Complete($"The proxy opened a tunnel to {Target.Host}:{Target.Port}.");
-            }
-
-            Begin(ConnectionStage.Tls, $"TLS handshake with {Target.Host}, presenting " +
-                $"'{_options.Certificate.Leaf.Subject}' and {_options.Certificate.Intermediates.Count} " +
-                "intermediate(s).");
-            var tls = new SslStream(transport, leaveInnerStreamOpen: false);
-            await tls.AuthenticateAsClientAsync(CreateTlsOptions(), token).ConfigureAwait(false);
-            _tlsProtocol = DescribeProtocol(tls.SslProtocol);
-            Complete($"Negotiated {_tlsProtocol}; the server certificate '{tls.RemoteCertificate?.Subject}' is " +
-                "trusted.");
-
-            Begin(ConnectionStage.Http, $"Sending {(RequestsToken ? "POST" : "GET")} {Target.AbsolutePath}; the " +
-                "first read also shows whether the gateway kept the client certificate (TLS 1.3 rejects it only now).");
-            return tls;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        SslStream tls = await _connector!.ConnectAsync(Target.Host, Target.Port, this, token).ConfigureAwait(false);
+        _tlsProtocol = MtlsConnector.DescribeProtocol(tls.SslProtocol);
+        Begin(ConnectionStage.Http, $"Sending {(RequestsToken ? "POST" : "GET")} {Target.AbsolutePath}; the " +
+            "first read also shows whether the gateway kept the client certificate (TLS 1.3 rejects it only now).");
+        return tls;
     }
 
-    private async Task<IPAddress[]> ResolveAsync(CancellationToken token)
-    {
-        if (IPAddress.TryParse(ConnectHost, out IPAddress? literal))
-        {
-            Complete($"{ConnectHost} is an address; nothing to resolve.");
-            return new[] { literal };
-        }
+    void IConnectionNarration.Begin(ConnectionStage stage, string narration) => Begin(stage, narration);
 
-        IPAddress[] addresses = await Dns.GetHostAddressesAsync(ConnectHost, token).ConfigureAwait(false);
-        string list = string.Join(", ", addresses.Select(address => address.ToString()));
-        string? documented = StitchEndpoint.Documented
-            .FirstOrDefault(endpoint => endpoint.MtlsUri.Host == ConnectHost)?.IPAddress;
-        if (documented is not null && !addresses.Any(address => address.ToString() == documented))
-        {
-            _log.Warning($"{ConnectHost} resolves to {list}, not to Stitch's documented {documented}: split DNS or " +
-                "an intercepting proxy may be redirecting the traffic.");
-        }
+    void IConnectionNarration.Complete(string detail) => Complete(detail);
 
-        Complete($"{ConnectHost} resolves to {list}.");
-        return addresses;
-    }
+    void IConnectionNarration.Warning(string message) => _log.Warning(message);
 
-    private SslClientAuthenticationOptions CreateTlsOptions()
-    {
-        return new SslClientAuthenticationOptions
-        {
-            TargetHost = Target.Host,
-            // Without a key nothing can be presented; -SkipPreFlight sends no certificate to show the gateway's answer.
-            ClientCertificateContext = _options.Certificate.Leaf.HasPrivateKey
-                ? _options.Certificate.CreateContext()
-                : null,
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = ValidateServerCertificate,
-        };
-    }
-
-    private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain,
-        SslPolicyErrors errors)
-    {
-        if (certificate is null)
-        {
-            _serverCertificateProblem = "the server sent no certificate";
-            return false;
-        }
-
-        var problems = new List<string>();
-        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
-        {
-            problems.Add($"it is not valid for the host name '{Target.Host}'");
-        }
-
-        if (_options.ServerCertificateAuthority is { Count: > 0 } authorities)
-        {
-            using var custom = new X509Chain();
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(authorities);
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            custom.ChainPolicy.DisableCertificateDownloads = true;
-            if (chain is not null)
-            {
-                foreach (X509ChainElement element in chain.ChainElements)
-                {
-                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-
-            if (!custom.Build(new X509Certificate2(certificate)))
-            {
-                problems.Add("it does not chain to -ServerCertificateAuthority (" + DescribeChain(custom) + ")");
-            }
-        }
-        else if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
-        {
-            problems.Add("it does not chain to a root this machine trusts (" + DescribeChain(chain) + ")");
-        }
-
-        if (problems.Count == 0)
-        {
-            return true;
-        }
-
-        _serverCertificateProblem = $"The server certificate '{certificate.Subject}' is not trusted: " +
-            string.Join("; ", problems) + ".";
-        return false;
-    }
+    void IConnectionNarration.Connected(string? remoteAddress) => _remoteAddress = remoteAddress;
 
     private StitchMtlsTestResult InterpretResponse(int status, string body)
     {
@@ -442,9 +330,9 @@ public sealed class ConnectionTest
             return ConnectFailed(exception);
         }
 
-        if (_serverCertificateProblem is not null)
+        if (Find<ServerCertificateException>(exception) is { } rejected)
         {
-            return ServerCertificateRejected();
+            return ServerCertificateRejected(rejected.Message);
         }
 
         int? alert = TlsPlatform.ReceivedAlert(exception);
@@ -479,17 +367,17 @@ public sealed class ConnectionTest
             Innermost(exception).Message);
     }
 
-    private StitchMtlsTestResult ServerCertificateRejected()
+    private StitchMtlsTestResult ServerCertificateRejected(string problem)
     {
-        FailStage(ConnectionStage.Tls, _serverCertificateProblem!);
+        FailStage(ConnectionStage.Tls, problem);
         if (_proxy is not null)
         {
-            return Result(false, "ProxyInterceptsTls", _serverCertificateProblem + $" The connection went through " +
+            return Result(false, "ProxyInterceptsTls", problem + $" The connection went through " +
                 $"the proxy {_proxy}, which appears to intercept TLS; that breaks mutual TLS. Ask for " +
                 $"{Target.Host} to be exempted from TLS inspection.");
         }
 
-        return Result(false, "ServerCertificateUntrusted", _serverCertificateProblem + " Check -Endpoint, or give " +
+        return Result(false, "ServerCertificateUntrusted", problem + " Check -Endpoint, or give " +
             "the CA that issued the server certificate with -ServerCertificateAuthority; if neither applies, " +
             "something between you and Stitch is intercepting TLS.");
     }
@@ -606,37 +494,8 @@ public sealed class ConnectionTest
     private string? Redact(string? text) => ConnectionDiagnosis.Redact(text,
         _options.Credential?.ClientSecret, _options.ProxyCredential?.Password);
 
-    private static string? DescribeEndPoint(IPEndPoint? endPoint)
-    {
-        if (endPoint is null)
-        {
-            return null;
-        }
-
-        // A dual-mode socket reports IPv4 peers as ::ffff:a.b.c.d; people know them as a.b.c.d.
-        IPAddress address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
-        return new IPEndPoint(address, endPoint.Port).ToString();
-    }
-
     private static string TokenType(JsonElement json) =>
         json.TryGetProperty("token_type", out JsonElement type) ? type.GetString() ?? "bearer" : "bearer";
-
-    private static string DescribeProtocol(SslProtocols protocol) => protocol switch
-    {
-        SslProtocols.Tls13 => "TLS 1.3",
-        SslProtocols.Tls12 => "TLS 1.2",
-        _ => protocol.ToString(),
-    };
-
-    private static string DescribeChain(X509Chain? chain)
-    {
-        if (chain is null || chain.ChainStatus.Length == 0)
-        {
-            return "no chain could be built";
-        }
-
-        return string.Join("; ", chain.ChainStatus.Select(status => status.StatusInformation.Trim()).Distinct());
-    }
 
     private static T? Find<T>(Exception exception) where T : Exception
     {

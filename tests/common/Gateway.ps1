@@ -458,6 +458,13 @@ function Start-TestGateway {
     directory on first use. StallAfterHandshake makes the gateway complete every handshake, read the request and
     never answer (a STALLED line instead of a REQUEST line) until the client gives up or the gateway stops.
 
+    ClientAssertionCertificate names the PEM certificate the client registered for private_key_jwt; without it
+    the token endpoint refuses client assertions. TokenLifetime sets expires_in of issued tokens (3600 s by
+    default). ApiFault makes /graphql and /v2/*: answer the first request with 429 (Retry-After: 1) or 503
+    ('429-once', '503-once'), or make /graphql refuse every token as UNAUTHENTICATED ('unauthenticated').
+    Get-TestGatewayIssuedToken lists the tokens issued; Clear-TestGatewayToken expires them;
+    Set-TestGatewayTokenError makes the next token request fail with a given OAuth error.
+
     .OUTPUTS
     An object with Uri, Port, Process, OutputLines and ErrorLines.
     #>
@@ -492,12 +499,35 @@ function Start-TestGateway {
         [switch]
         $StallAfterHandshake,
 
+        [string]
+        $ClientAssertionCertificate,
+
+        [int]
+        $TokenLifetime,
+
+        [ValidateSet('none', '429-once', '503-once', 'unauthenticated')]
+        [string]
+        $ApiFault = 'none',
+
         [int]
         $TimeoutSeconds = 30
     )
 
     $arguments = [System.Collections.Generic.List[string]]::new()
-    $arguments.AddRange([string[]]('serve', '--pki', $Pki.Dir, '--tls', $Tls, '--tls-engine', $TlsEngine))
+    if ($ClientAssertionCertificate) {
+        $arguments.AddRange([string[]]('--client-assertion-cert',
+            (Resolve-TestGatewayPath -Path $ClientAssertionCertificate)))
+    }
+
+    if ($TokenLifetime) {
+        $arguments.AddRange([string[]]('--token-lifetime', [string]$TokenLifetime))
+    }
+
+    if ($ApiFault -ne 'none') {
+        $arguments.AddRange([string[]]('--api-fault', $ApiFault))
+    }
+
+    $arguments.InsertRange(0, [string[]]('serve', '--pki', $Pki.Dir, '--tls', $Tls, '--tls-engine', $TlsEngine))
     if ($AllowedCommonName) {
         $arguments.AddRange([string[]]('--allowed-cn', ($AllowedCommonName -join ',')))
     }
@@ -705,6 +735,86 @@ function Get-TestGatewayHandshake {
                 Protocol   = $Matches.protocol
             }
         }
+    }
+}
+
+function Get-TestGatewayIssuedToken {
+    <#
+    .SYNOPSIS
+    The access tokens a gateway has issued so far, parsed from its TOKEN lines, oldest first.
+
+    .DESCRIPTION
+    Tests search their output and transcripts for these values to show that a client never reveals a token.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestGateway')]
+        $Gateway
+    )
+
+    foreach ($line in $Gateway.OutputLines.ToArray()) {
+        if ($line -match '^TOKEN issued=(?<token>\S+) ') {
+            $Matches.token
+        }
+    }
+}
+
+function Clear-TestGatewayToken {
+    <#
+    .SYNOPSIS
+    Makes every token a gateway has issued expire now (POST /test/expire-tokens with curl over mTLS).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestGateway')]
+        $Gateway,
+
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestPki')]
+        $Pki,
+
+        # A client from New-TestClientCertificate (or any object with ChainPath and KeyPath) the gateway admits.
+        [Parameter(Mandatory)]
+        $Client
+    )
+
+    $result = Invoke-Curl -Arguments @('--cert', $Client.ChainPath, '--key', $Client.KeyPath, '--cacert', $Pki.Root,
+        '-X', 'POST', "$($Gateway.Uri)test/expire-tokens")
+    if ($result.StatusCode -ne 204) {
+        throw "The gateway did not expire its tokens: curl exit $($result.ExitCode), HTTP $($result.StatusCode)."
+    }
+}
+
+function Set-TestGatewayTokenError {
+    <#
+    .SYNOPSIS
+    Makes a gateway answer its next token request with the OAuth error Code (POST /test/token-error).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestGateway')]
+        $Gateway,
+
+        [Parameter(Mandatory)]
+        [PSTypeName('StitchMtls.TestPki')]
+        $Pki,
+
+        [Parameter(Mandatory)]
+        $Client,
+
+        [Parameter(Mandatory)]
+        [string]
+        $Code
+    )
+
+    $result = Invoke-Curl -Arguments @('--cert', $Client.ChainPath, '--key', $Client.KeyPath, '--cacert', $Pki.Root,
+        '--data-urlencode', "error=$Code", "$($Gateway.Uri)test/token-error")
+    if ($result.StatusCode -ne 204) {
+        throw "The gateway did not take the token error: curl exit $($result.ExitCode), HTTP $($result.StatusCode)."
     }
 }
 

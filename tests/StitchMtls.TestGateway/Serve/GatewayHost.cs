@@ -57,7 +57,14 @@ internal static class GatewayHost
         app.Use(new RequestLog(output).InvokeAsync);
         app.Use(new AccessControl(options.AllowedCommonNames).InvokeAsync);
         app.MapGet("/", () => Results.Text(HomeText, "text/plain"));
-        app.MapPost(TokenEndpoint.Path, new TokenEndpoint(options.ClientId, options.ClientSecret).HandleAsync);
+        var tokens = new IssuedTokens(output, options.TokenLifetimeSeconds);
+        ClientAssertionVerifier? assertions = options.ClientAssertionCertificate is null
+            ? null
+            : new ClientAssertionVerifier(options.ClientId, options.ClientAssertionCertificate);
+        var tokenEndpoint = new TokenEndpoint(options.ClientId, options.ClientSecret, tokens, assertions);
+        app.MapPost(TokenEndpoint.Path, tokenEndpoint.HandleAsync);
+        app.MapPost("/test/token-error", tokenEndpoint.FailNextAsync);
+        new ApiEndpoints(tokens, options.ApiFault).Map(app);
 
         await app.StartAsync();
         output.WriteLine($"LISTENING https://127.0.0.1:{ListeningPort(app)}/");

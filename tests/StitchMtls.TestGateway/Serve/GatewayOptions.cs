@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using StitchMtls.TestGateway.Pki;
 
 namespace StitchMtls.TestGateway.Serve;
@@ -14,6 +15,9 @@ namespace StitchMtls.TestGateway.Serve;
 /// <param name="Engine">The TLS implementation.</param>
 /// <param name="ServerCertificate">The certificate the gateway presents, and its chain.</param>
 /// <param name="StallAfterHandshake">True to accept the handshake and then never answer a request.</param>
+/// <param name="ClientAssertionCertificate">The client's registered certificate for private_key_jwt, or null.</param>
+/// <param name="TokenLifetimeSeconds">The expires_in of issued tokens, and how long the API accepts them.</param>
+/// <param name="ApiFault">What the API endpoints do wrong, for retry tests.</param>
 internal sealed record GatewayOptions(
     PkiDirectory Pki,
     SslProtocols Protocols,
@@ -23,4 +27,7 @@ internal sealed record GatewayOptions(
     int Port,
     TlsEngine Engine,
     ServerCertificateFiles ServerCertificate,
-    bool StallAfterHandshake);
+    bool StallAfterHandshake,
+    X509Certificate2? ClientAssertionCertificate,
+    int TokenLifetimeSeconds,
+    ApiFault ApiFault);

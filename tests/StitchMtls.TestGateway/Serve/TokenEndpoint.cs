@@ -1,5 +1,4 @@
 using System;
-using System.Buffers.Text;
 using System.Collections.Frozen;
 using System.IO;
 using System.Linq;
@@ -7,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -15,7 +15,8 @@ namespace StitchMtls.TestGateway.Serve;
 
 /// <summary>
 /// <c>POST /connect/token</c>: Stitch's OAuth 2.0 client-credentials grant (RFC 6749, section 4.4) with
-/// client_secret_post authentication. Tokens are random and opaque; nothing checks them later.
+/// client_secret_post authentication, or private_key_jwt (RFC 7523) when a registered certificate is given.
+/// Tokens are random and opaque; <see cref="IssuedTokens"/> remembers them for the API endpoints.
 /// </summary>
 internal sealed class TokenEndpoint
 {
@@ -24,7 +25,9 @@ internal sealed class TokenEndpoint
     /// <summary>The only audience Stitch accepts, when a client names one.</summary>
     public const string Audience = "https://secure.stitch.money/connect/token";
 
-    public const int ExpiresInSeconds = 3600;
+    public const int DefaultExpiresInSeconds = 3600;
+
+    public const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     private static readonly FrozenSet<string> s_supportedScopes = new[]
     {
@@ -41,13 +44,25 @@ internal sealed class TokenEndpoint
 
     private static readonly string s_allScopes = string.Join(' ', s_supportedScopes.Order(StringComparer.Ordinal));
 
+    private readonly string _clientIdText;
     private readonly byte[] _clientId;
     private readonly byte[] _clientSecret;
+    private readonly IssuedTokens _tokens;
+    private readonly ClientAssertionVerifier? _assertions;
+    private string? _nextError;
 
-    public TokenEndpoint(string clientId, string clientSecret)
+    /// <param name="clientId">The one registered client.</param>
+    /// <param name="clientSecret">Its secret, for client_secret_post.</param>
+    /// <param name="tokens">Where issued tokens are kept.</param>
+    /// <param name="assertions">Checks private_key_jwt assertions; null when the client registered no key.</param>
+    public TokenEndpoint(string clientId, string clientSecret, IssuedTokens tokens,
+        ClientAssertionVerifier? assertions)
     {
+        _clientIdText = clientId;
         _clientId = Encoding.UTF8.GetBytes(clientId);
         _clientSecret = Encoding.UTF8.GetBytes(clientSecret);
+        _tokens = tokens;
+        _assertions = assertions;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -70,7 +85,11 @@ internal sealed class TokenEndpoint
             return;
         }
 
-        TokenError? error = Validate(form, out string grantedScope);
+        string grantedScope = string.Empty;
+        string? forced = Interlocked.Exchange(ref _nextError, null);
+        TokenError? error = forced is not null
+            ? TokenError.Of(forced, $"The test asked for {forced}.")
+            : await AuthenticateAsync(form) ?? Validate(form, out grantedScope);
 
         if (error is not null)
         {
@@ -78,33 +97,85 @@ internal sealed class TokenEndpoint
             return;
         }
 
-        var token = new TokenResponse(NewAccessToken(), ExpiresInSeconds, "Bearer", grantedScope);
+        string accessToken = _tokens.Issue(_clientIdText);
+        var token = new TokenResponse(accessToken, _tokens.LifetimeSeconds, "Bearer", grantedScope);
         SetNoStore(context.Response);
         await context.Response.WriteAsJsonAsync(token, context.RequestAborted);
     }
 
-    private TokenError? Validate(IFormCollection form, out string grantedScope)
+    /// <summary>
+    /// <c>POST /test/token-error</c> with <c>error=&lt;code&gt;</c>: the next token request, whatever it carries,
+    /// gets that OAuth error, so tests can see how a client reports each code.
+    /// </summary>
+    public async Task FailNextAsync(HttpContext context)
     {
-        grantedScope = string.Empty;
+        IFormCollection form = await context.Request.ReadFormAsync(context.RequestAborted);
+        string code = form["error"].ToString();
+        if (code.Length == 0)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
 
+        _nextError = code;
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>Checks the request's form and the client's proof: a secret, or a signed assertion.</summary>
+    private async Task<TokenError?> AuthenticateAsync(IFormCollection form)
+    {
         string? repeated = form.Keys.FirstOrDefault(name => form[name].Count > 1);
         if (repeated is not null)
         {
             return TokenError.InvalidRequest($"The parameter '{repeated}' is given more than once.");
         }
 
-        foreach (string required in new[] { "grant_type", "client_id", "client_secret" })
+        bool asserted = form.ContainsKey("client_assertion") || form.ContainsKey("client_assertion_type");
+        string[] required = asserted
+            ? new[] { "grant_type", "client_assertion_type", "client_assertion" }
+            : new[] { "grant_type", "client_id", "client_secret" };
+        foreach (string name in required)
         {
-            if (StringValues.IsNullOrEmpty(form[required]))
+            if (StringValues.IsNullOrEmpty(form[name]))
             {
-                return TokenError.InvalidRequest($"The parameter '{required}' is missing.");
+                return TokenError.InvalidRequest($"The parameter '{name}' is missing.");
             }
         }
 
-        if (!Authenticate(form["client_id"].ToString(), form["client_secret"].ToString()))
+        if (!asserted)
+        {
+            return Authenticate(form["client_id"].ToString(), form["client_secret"].ToString())
+                ? null
+                : TokenError.InvalidClient("Client authentication failed.");
+        }
+
+        if (form.ContainsKey("client_secret"))
+        {
+            return TokenError.InvalidRequest("Use one client authentication method: a secret or an assertion.");
+        }
+
+        if (form["client_assertion_type"].ToString() != AssertionType)
+        {
+            return TokenError.InvalidRequest($"The client_assertion_type must be '{AssertionType}'.");
+        }
+
+        if (_assertions is null)
+        {
+            return TokenError.InvalidClient("The client has registered no key for private_key_jwt.");
+        }
+
+        if (!StringValues.IsNullOrEmpty(form["client_id"]) && form["client_id"].ToString() != _clientIdText)
         {
             return TokenError.InvalidClient("Client authentication failed.");
         }
+
+        string? problem = await _assertions.VerifyAsync(form["client_assertion"].ToString());
+        return problem is null ? null : TokenError.InvalidClient(problem);
+    }
+
+    private TokenError? Validate(IFormCollection form, out string grantedScope)
+    {
+        grantedScope = string.Empty;
 
         string grantType = form["grant_type"].ToString();
         if (grantType != "client_credentials")
@@ -137,8 +208,6 @@ internal sealed class TokenEndpoint
             _clientSecret);
         return idMatches & secretMatches;
     }
-
-    private static string NewAccessToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     private static async Task WriteErrorAsync(HttpContext context, TokenError error)
     {

@@ -30,6 +30,11 @@ internal sealed class TokenError
     public static TokenError InvalidScope(string description) =>
         new(StatusCodes.Status400BadRequest, "invalid_scope", description);
 
+    /// <summary>Any RFC 6749 section 5.2 code, as a test asks for it: 401 for invalid_client, else 400.</summary>
+    public static TokenError Of(string error, string description) =>
+        new(error == "invalid_client" ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest, error,
+            description);
+
     public sealed record ErrorBody(
         [property: JsonPropertyName("error")] string Error,
         [property: JsonPropertyName("error_description")] string Description);

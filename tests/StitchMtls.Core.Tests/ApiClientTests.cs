@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace StitchMtls.Tests;
+
+public class ApiClientTests
+{
+    private const string TokenBody =
+        "{\"access_token\":\"tok-{0}\",\"expires_in\":3600,\"token_type\":\"Bearer\",\"scope\":\"client_refund\"}";
+
+    private const string Unauthenticated =
+        "{\"errors\":[{\"message\":\"expired\",\"extensions\":{\"code\":\"UNAUTHENTICATED\"}}]}";
+
+    private const string Typename = "{\"data\":{\"__typename\":\"Query\"}}";
+
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task TwentyCallsShareOneConnection()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        (StitchApiClient client, AccessTokenProvider tokens) = CreateClient(server);
+
+        for (int call = 0; call < 20; call++)
+        {
+            GraphQLResponse response = await client.QueryAsync(Query(), CancellationToken.None);
+            Assert.Equal("Query", response.Data!.Value.GetProperty("__typename").GetString());
+        }
+
+        Assert.Equal(1, server.Connections);
+        Assert.Equal(1, tokens.Pool.HandshakeCount);
+        Assert.Single(server.Requests, request => request.Path == "/connect/token");
+    }
+
+    [Fact]
+    public async Task RenewsARefusedTokenAndRetriesOnce()
+    {
+        int graphql = 0;
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ =>
+            Interlocked.Increment(ref graphql) == 1 ? new LoopbackResponse(200, Unauthenticated)
+                : new LoopbackResponse(200, Typename)));
+        (StitchApiClient client, _) = CreateClient(server);
+
+        GraphQLResponse response = await client.QueryAsync(Query(), CancellationToken.None);
+
+        Assert.Empty(response.Errors);
+        Assert.Equal(2, server.Requests.Count(request => request.Path == "/connect/token"));
+        string[] bearers = server.Requests.Where(request => request.Path == "/graphql")
+            .Select(request => request.Authorization!).ToArray();
+        Assert.Equal(2, bearers.Length);
+        Assert.NotEqual(bearers[0], bearers[1]);
+    }
+
+    [Fact]
+    public async Task RetriesARefusedTokenNoMoreThanOnce()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared,
+            Answer(_ => new LoopbackResponse(200, Unauthenticated)));
+        (StitchApiClient client, _) = CreateClient(server);
+
+        GraphQLResponse response = await client.QueryAsync(Query(), CancellationToken.None);
+
+        Assert.True(response.IsUnauthenticated);
+        Assert.Equal("GraphQLUnauthenticated", response.Errors[0].ErrorId);
+        Assert.Equal(2, server.Requests.Count(request => request.Path == "/graphql"));
+    }
+
+    [Theory]
+    [InlineData(503, null)]
+    [InlineData(429, "0")]
+    [InlineData(502, null)]
+    public async Task RetriesATransientStatusThenSucceeds(int status, string? retryAfter)
+    {
+        int graphql = 0;
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ =>
+            Interlocked.Increment(ref graphql) == 1 ? new LoopbackResponse(status, "{}", retryAfter)
+                : new LoopbackResponse(200, Typename)));
+        (StitchApiClient client, _) = CreateClient(server);
+
+        GraphQLResponse response = await client.QueryAsync(Query(), CancellationToken.None);
+
+        Assert.Equal("Query", response.Data!.Value.GetProperty("__typename").GetString());
+        Assert.Equal(2, graphql);
+    }
+
+    [Fact]
+    public async Task StopsAfterTheBoundedNumberOfRetries()
+    {
+        int graphql = 0;
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ =>
+        {
+            Interlocked.Increment(ref graphql);
+            return new LoopbackResponse(503, "{}");
+        }));
+        (StitchApiClient client, _) = CreateClient(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            client.QueryAsync(Query(), CancellationToken.None));
+
+        Assert.Equal("ApiServerError", failure.ErrorId);
+        Assert.Equal(1 + StitchApiClient.MaxRetries, graphql);
+    }
+
+    [Fact]
+    public async Task DoesNotWaitForARetryAfterLongerThanTheLimit()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared,
+            Answer(_ => new LoopbackResponse(429, "{}", "3600")));
+        (StitchApiClient client, _) = CreateClient(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            client.QueryAsync(Query(), CancellationToken.None));
+
+        Assert.Equal("ApiThrottled", failure.ErrorId);
+        Assert.Single(server.Requests, request => request.Path == "/graphql");
+    }
+
+    [Theory]
+    [InlineData("POST", 1)]
+    [InlineData("GET", 1 + StitchApiClient.MaxRetries)]
+    public async Task RetriesA500OnlyWhereRepeatingIsHarmless(string method, int expectedCalls)
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(500, "{}")));
+        (StitchApiClient client, _) = CreateClient(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            client.SendAsync(new HttpMethod(method), "/v2/thing", method == "POST" ? "{}" : null,
+                CancellationToken.None));
+
+        Assert.Equal("ApiServerError", failure.ErrorId);
+        Assert.Equal(expectedCalls, server.Requests.Count(request => request.Path == "/v2/thing"));
+    }
+
+    [Fact]
+    public async Task CachesTheTokenUntilForced()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        (_, AccessTokenProvider tokens) = CreateClient(server);
+
+        StitchAccessToken first = await tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        StitchAccessToken second = await tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        StitchAccessToken forced = await tokens.GetAsync(true, s_timeout, NullOperationLog.Instance, default);
+
+        Assert.Same(first, second);
+        Assert.NotSame(first, forced);
+        Assert.Equal(2, server.Requests.Count(request => request.Path == "/connect/token"));
+        Assert.DoesNotContain("tok-", first.ToString());
+        Assert.Equal(DateTimeKind.Utc, first.ExpiresOn.Kind);
+    }
+
+    [Fact]
+    public async Task TurnsAnOAuthErrorIntoItsErrorId()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, request => new LoopbackResponse(401,
+            "{\"error\":\"invalid_client\",\"error_description\":\"bad secret s3cret-value\"}"));
+        (_, AccessTokenProvider tokens) = CreateClient(server, secret: "s3cret-value");
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal("TokenInvalidClient", failure.ErrorId);
+        Assert.Equal(FailureCategory.AuthenticationError, failure.Category);
+        Assert.DoesNotContain("s3cret-value", failure.Message);
+    }
+
+    [Fact]
+    public void RefusesAProviderWithoutCredentials()
+    {
+        using ClientCertificate certificate = NewClientCertificate();
+        MtlsConnectionPool pool = MtlsConnectionPool.ForSession(new MtlsConnectionSettings
+        {
+            Certificate = certificate,
+            NoProxy = true,
+        });
+
+        var failure = Assert.Throws<StitchMtlsException>(() => new AccessTokenProvider(new AccessTokenRequest
+        {
+            Endpoint = StitchEndpoint.Resolve("Secure"),
+            ClientId = "client",
+        }, pool));
+        Assert.Equal("CredentialMissing", failure.ErrorId);
+        Assert.Equal("EndpointHasNoTokenEndpoint", Assert.Throws<StitchMtlsException>(() =>
+            new AccessTokenProvider(new AccessTokenRequest
+            {
+                Endpoint = StitchEndpoint.Resolve("Api"),
+                ClientId = "client",
+                ClientSecret = "secret",
+            }, pool)).ErrorId);
+    }
+
+    private static Func<LoopbackRequest, LoopbackResponse> Answer(Func<LoopbackRequest, LoopbackResponse> api)
+    {
+        int issued = 0;
+        return request => request.Path == "/connect/token"
+            ? new LoopbackResponse(200, TokenBody.Replace("{0}", Interlocked.Increment(ref issued).ToString()))
+            : api(request);
+    }
+
+    private static GraphQLRequest Query() => new() { Query = "{ __typename }" };
+
+    private static (StitchApiClient Client, AccessTokenProvider Tokens) CreateClient(LoopbackApiServer server,
+        string secret = "secret")
+    {
+        MtlsConnectionPool pool = MtlsConnectionPool.ForSession(new MtlsConnectionSettings
+        {
+            Certificate = NewClientCertificate(),
+            ServerCertificateAuthority = new X509Certificate2Collection(TestPki.Shared.Root),
+            NoProxy = true,
+        });
+        StitchEndpoint endpoint = StitchEndpoint.Resolve(server.Uri.ToString());
+        var tokens = new AccessTokenProvider(new AccessTokenRequest
+        {
+            Endpoint = endpoint,
+            ClientId = "client",
+            ClientSecret = secret,
+            Scopes = new[] { "client_refund" },
+        }, pool);
+        var client = new StitchApiClient(tokens, endpoint, s_timeout, NullOperationLog.Instance,
+            backoff: TimeSpan.FromMilliseconds(10));
+        return (client, tokens);
+    }
+
+    /// <summary>A new leaf each time, so each test has a pool and a token cache entry of its own.</summary>
+    private static ClientCertificate NewClientCertificate()
+    {
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "api-test.example.com");
+        return ClientCertificate.FromCertificate(leaf.CopyWithPrivateKey(key), new[] { TestPki.Shared.Intermediate });
+    }
+}
