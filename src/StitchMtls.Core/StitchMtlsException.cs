@@ -20,6 +20,8 @@ public enum FailureCategory
     ReadError,
     WriteError,
     NotImplemented,
+    LimitsExceeded,
+    InvalidOperation,
 }
 
 /// <summary>
