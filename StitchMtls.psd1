@@ -8,7 +8,7 @@
     Author               = 'StitchMtls'
     CompanyName          = 'StitchMtls'
     Copyright            = '(c) StitchMtls. MIT licence.'
-    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test and expiry monitoring.'
+    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test, expiry monitoring, renewal and removal.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('StitchMtls.Format.ps1xml')
@@ -19,6 +19,11 @@
         'Test-StitchMtls'
         'Get-StitchCertExpiry'
         'Get-StitchMtlsEndpoint'
+        'New-StitchRenewalRequest'
+        'Complete-StitchRenewal'
+        'Undo-StitchRenewal'
+        'Remove-StitchCertificate'
+        'Register-StitchExpiryTask'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()
