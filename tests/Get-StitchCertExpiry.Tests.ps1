@@ -86,6 +86,153 @@ Describe 'Get-StitchCertExpiry' {
     }
 }
 
+Describe 'Get-StitchCertExpiry at scale and for schedulers' {
+    BeforeAll {
+        $bulk = Join-Path $TestDrive 'bulk'
+        $expected = New-TestCertificateFolder -Path $bulk -Count 1000 -PerFolder 100
+        # Junk beside the certificates: wrong content under certificate extensions, and files never opened.
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-003/readme.pem') -Value 'not a certificate'
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-007/empty.crt') -Value '' -NoNewline
+        [IO.File]::WriteAllBytes((Join-Path $bulk 'batch-009/random.der'), [byte[]](48, 3, 1, 2, 3))
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-001/notes.txt') -Value 'ignored'
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-001/client.key') -Value 'ignored'
+
+        $scanScript = Join-Path $TestDrive 'scan.ps1'
+        Set-Content -LiteralPath $scanScript -Value @'
+param([string] $Folder, [switch] $Fail)
+Import-Module $env:STITCH_MODULE_MANIFEST
+Get-StitchCertExpiry -Path $Folder -FailOnReminder:$Fail -WarningAction SilentlyContinue
+'after the check'
+'@
+    }
+
+    It 'reads 1,000 certificates in subfolders with the right statuses and warns about each junk file' {
+        $results = Get-StitchCertExpiry -Path $bulk -WarningVariable warnings -WarningAction SilentlyContinue `
+            -ErrorVariable errors
+
+        $results | Should -HaveCount 1000
+        $errors | Should -HaveCount 0
+        foreach ($group in $results | Group-Object Status) {
+            $group.Count | Should -Be $expected[$group.Name] -Because "$($group.Name) certificates"
+        }
+        @($results | Group-Object Status).Count | Should -Be $expected.Count
+        $skipped = @($warnings | Where-Object { "$_" -like 'Skipped*' })
+        $skipped | Should -HaveCount 3
+        "$skipped" | Should -BeLike '*readme.pem*'
+        "$skipped" | Should -BeLike '*empty.crt*'
+        "$skipped" | Should -BeLike '*random.der*'
+    }
+
+    It 'reads only the named folder with -NoRecurse' {
+        Get-StitchCertExpiry -Path $bulk -NoRecurse | Should -BeNullOrEmpty
+    }
+
+    It 'filters with -ExpiringWithinDays, keeping expired ones' {
+        $results = Get-StitchCertExpiry -Path (Join-Path $bulk 'batch-000') -ExpiringWithinDays 30 `
+            -WarningAction SilentlyContinue
+        $results.DaysRemaining | Should -Not -BeNullOrEmpty
+        ($results | Where-Object DaysRemaining -GT 30) | Should -BeNullOrEmpty
+        @($results | Where-Object Status -EQ 'Expired').Count | Should -BeGreaterThan 0
+        @($results | Where-Object Status -EQ 'Reminder30').Count | Should -BeGreaterThan 0
+    }
+
+    It 'ends with a terminating CertificateReminderReached error after reporting, and writes objects only with -PassThru' {
+        $folder = Join-Path $bulk 'batch-000'
+        { Get-StitchCertExpiry -Path $folder -FailOnReminder -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'CertificateReminderReached,StitchMtls.Commands.GetStitchCertExpiryCommand'
+
+        $quiet = $null
+        try { $quiet = Get-StitchCertExpiry -Path $folder -FailOnReminder -WarningAction SilentlyContinue } catch { }
+        $quiet | Should -BeNullOrEmpty
+
+        $passed = [System.Collections.Generic.List[object]]::new()
+        try {
+            Get-StitchCertExpiry -Path $folder -FailOnReminder -PassThru -WarningAction SilentlyContinue |
+                ForEach-Object { $passed.Add($_) }
+        }
+        catch { }
+        $passed | Should -HaveCount 100
+    }
+
+    It 'does not fail with -FailOnReminder when every certificate is Ok' {
+        $ok = Get-StitchCertExpiry -Path (Join-Path $chains 'plus61-chain.pem') -FailOnReminder -PassThru
+        $ok.Status | Should -Be 'Ok'
+    }
+
+    It 'gives pwsh -File a non-zero exit code with -FailOnReminder, and 0 without' {
+        $failing = Invoke-TestPwsh -File $scanScript -ArgumentList '-Folder', $bulk, '-Fail'
+        $failing.ExitCode | Should -Not -Be 0
+        $failing.Output | Should -Not -BeLike '*after the check*'
+        "$($failing.Output)$($failing.Error)" | Should -BeLike '*certificate(s) have reached a reminder*'
+
+        $passing = Invoke-TestPwsh -File $scanScript -ArgumentList '-Folder', $bulk
+        $passing.ExitCode | Should -Be 0
+        $passing.Output | Should -BeLike '*after the check*'
+    }
+
+    It 'reads Cert:\CurrentUser\My in a process whose HOME is a fresh folder' {
+        $storeHome = Join-Path $TestDrive 'store-home'
+        New-Item -ItemType Directory -Path $storeHome | Out-Null
+        $script = Join-Path $TestDrive 'store-scan.ps1'
+        Set-Content -LiteralPath $script -Value @'
+Import-Module $env:STITCH_MODULE_MANIFEST
+$key = [System.Security.Cryptography.ECDsa]::Create()
+$request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
+    'CN=stitch-store.example.com', $key, [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+$certificate = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(20))
+$store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+$store.Open('ReadWrite'); $store.Add($certificate); $store.Close()
+$all = Get-StitchCertExpiry -Path 'Cert:\CurrentUser\My' -WarningAction SilentlyContinue
+$one = Get-StitchCertExpiry -LiteralPath "Cert:\CurrentUser\My\$($certificate.Thumbprint)" -WarningAction SilentlyContinue
+$machine = $null
+if (-not $IsWindows) {
+    Get-StitchCertExpiry -Path 'Cert:\LocalMachine\My' -ErrorVariable machine -ErrorAction SilentlyContinue
+}
+[pscustomobject]@{
+    Home = [Environment]::GetFolderPath('UserProfile'); Count = @($all).Count; Status = $one.Status
+    Thumbprint = $one.Thumbprint; Expected = $certificate.Thumbprint
+    MachineError = if ($machine) { $machine[0].FullyQualifiedErrorId } else { '' }
+} | ConvertTo-Json -Compress
+'@
+        $run = Invoke-TestPwsh -File $script -Environment @{ HOME = $storeHome }
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $result = $run.Output | ConvertFrom-Json
+
+        $result.Home | Should -Be $storeHome
+        $result.Count | Should -Be 1
+        $result.Status | Should -Be 'Reminder30'
+        $result.Thumbprint | Should -Be $result.Expected
+        if (-not $IsWindows) {
+            $result.MachineError | Should -Be 'PlatformNotSupported,StitchMtls.Commands.GetStitchCertExpiryCommand'
+        }
+        Get-ChildItem -LiteralPath $storeHome -Recurse -Force -Filter '*.pfx' | Should -HaveCount 1
+    }
+
+    It 'rejects a store path it cannot parse' {
+        Get-StitchCertExpiry -Path 'Cert:\Nowhere\My' -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'CertStoreLocationInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
+    }
+
+    It 'writes one Application event per reminder with -EventLog (Windows)' {
+        if (-not $IsWindows) {
+            Set-ItResult -Skipped -Because 'the Windows event log exists only on Windows'
+            return
+        }
+        $since = Get-Date
+        $results = Get-StitchCertExpiry -Path (Join-Path $bulk 'batch-000') -EventLog -PassThru `
+            -WarningAction SilentlyContinue
+        $events = Get-WinEvent -FilterHashtable @{ LogName = 'Application'; ProviderName = 'StitchMtls'
+            StartTime = $since } -ErrorAction SilentlyContinue
+        if (-not $events) {
+            Set-ItResult -Skipped -Because 'the StitchMtls event source needs one elevated run to be created'
+            return
+        }
+        @($events | Where-Object Id -In 1001, 1002, 1003).Count | Should -Be @($results | Where-Object NeedsAttention).Count
+        @($events | Where-Object Id -EQ 1000) | Should -HaveCount 1
+    }
+}
+
 Describe 'Get-StitchMtlsEndpoint' {
     It 'lists the documented mTLS hosts with their standard equivalents and fixed address' {
         $endpoints = Get-StitchMtlsEndpoint
@@ -98,10 +245,11 @@ Describe 'Get-StitchMtlsEndpoint' {
 }
 
 Describe 'The module' {
-    It 'exports the five cmdlets, each with its help page in docs/en-US' {
+    It 'exports the ten cmdlets, each with its help page in docs/en-US' {
         $commands = (Get-Command -Module StitchMtls).Name | Sort-Object
-        $commands | Should -Be @('Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint', 'Import-StitchChain',
-            'New-StitchCsr', 'Test-StitchMtls')
+        $commands | Should -Be @('Complete-StitchRenewal', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
+            'Import-StitchChain', 'New-StitchCsr', 'New-StitchRenewalRequest', 'Register-StitchExpiryTask',
+            'Remove-StitchCertificate', 'Test-StitchMtls', 'Undo-StitchRenewal')
         foreach ($command in $commands) {
             Join-Path $PSScriptRoot "../docs/en-US/$command.md" | Should -Exist
         }
@@ -119,6 +267,8 @@ Describe 'The module' {
 
     It 'answers Get-Help for <_> with a synopsis, examples and every parameter described' -ForEach @(
         'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint'
+        'New-StitchRenewalRequest', 'Complete-StitchRenewal', 'Undo-StitchRenewal', 'Remove-StitchCertificate'
+        'Register-StitchExpiryTask'
     ) {
         $help = Get-Help $_ -Full
 
@@ -131,8 +281,10 @@ Describe 'The module' {
         }
     }
 
-    It 'supports -WhatIf on every cmdlet that writes' {
-        (Get-Command New-StitchCsr).Parameters.Keys | Should -Contain 'WhatIf'
-        (Get-Command Import-StitchChain).Parameters.Keys | Should -Contain 'WhatIf'
+    It 'supports -WhatIf on every cmdlet that writes: <_>' -ForEach @(
+        'New-StitchCsr', 'Import-StitchChain', 'New-StitchRenewalRequest', 'Complete-StitchRenewal'
+        'Undo-StitchRenewal', 'Remove-StitchCertificate', 'Register-StitchExpiryTask'
+    ) {
+        (Get-Command $_).Parameters.Keys | Should -Contain 'WhatIf'
     }
 }
