@@ -16,8 +16,9 @@ internal static class StoreKeyRemoval
             return;
         }
 
-        // .NET's own store keeps each entry as <store folder>/<THUMBPRINT>.pfx under ~/.dotnet; its bytes are
-        // overwritten here before X509Store.Remove deletes the file.
+        // .NET's own store keeps each entry, key included, as <store folder>/<THUMBPRINT>.pfx under ~/.dotnet. The
+        // file is overwritten and deleted here; X509Store.Remove afterwards finds nothing left to do. (Overwriting
+        // and leaving the deletion to Remove does not work: Remove finds the entry by reading the files.)
         if (location.Location == StoreLocation.CurrentUser)
         {
             string file = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet",
@@ -26,10 +27,11 @@ internal static class StoreKeyRemoval
             try
             {
                 SecureDelete.Overwrite(file);
+                File.Delete(file);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Removing the entry still deletes the file; only the scrub is lost.
+                // X509Store.Remove still deletes the file; only the scrub is lost.
             }
         }
     }

@@ -66,9 +66,7 @@ public sealed class RegisterStitchExpiryTaskCommand : StitchCmdlet
                     : ToFileSystemPath(path)).ToList(),
                 At = At.TimeOfDay,
                 PowerShellPath = PowerShellPath(),
-                ModulePath = MyInvocation.MyCommand.Module?.Path is { } module
-                    ? System.IO.Path.ChangeExtension(module, ".psd1")
-                    : "StitchMtls",
+                ModulePath = ModuleManifest(),
                 ReminderDays = ReminderDays is null ? null : ExpiryCalculator.NormalizeReminderDays(ReminderDays),
                 EventLog = EventLog,
                 User = Credential?.UserName ?? User,
@@ -127,6 +125,27 @@ public sealed class RegisterStitchExpiryTaskCommand : StitchCmdlet
     /// <summary>Text for the person at the console; the information stream carries it in a transcript or runbook.</summary>
     private void Print(string text) =>
         WriteInformation(new HostInformationMessage { Message = text }, new[] { "PSHOST" });
+
+    /// <summary>
+    /// The manifest of the StitchMtls running now (the assembly sits in bin/net8.0 below it), so the task imports
+    /// this very version; the module name when it cannot be found.
+    /// </summary>
+    private string ModuleManifest()
+    {
+        string? folder = System.IO.Path.GetDirectoryName(MyInvocation.MyCommand.Module?.Path);
+        for (int level = 0; folder is not null && level < 3; level++)
+        {
+            string manifest = System.IO.Path.Combine(folder, "StitchMtls.psd1");
+            if (File.Exists(manifest))
+            {
+                return manifest;
+            }
+
+            folder = System.IO.Path.GetDirectoryName(folder);
+        }
+
+        return "StitchMtls";
+    }
 
     /// <summary>The pwsh executable of this session, for the task to run the same PowerShell.</summary>
     private string PowerShellPath()
