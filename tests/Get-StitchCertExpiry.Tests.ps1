@@ -136,7 +136,7 @@ Get-StitchCertExpiry -Path $Folder -FailOnReminder:$Fail -WarningAction Silently
         @($results | Where-Object Status -EQ 'Reminder30').Count | Should -BeGreaterThan 0
     }
 
-    It 'ends with a terminating CertificateReminderReached error after reporting, and writes objects only with -PassThru' {
+    It 'ends with a CertificateReminderReached error after reporting; objects only with -PassThru' {
         $folder = Join-Path $bulk 'batch-000'
         { Get-StitchCertExpiry -Path $folder -FailOnReminder -WarningAction SilentlyContinue } |
             Should -Throw -ErrorId 'CertificateReminderReached,StitchMtls.Commands.GetStitchCertExpiryCommand'
@@ -183,7 +183,8 @@ $certificate = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [
 $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
 $store.Open('ReadWrite'); $store.Add($certificate); $store.Close()
 $all = Get-StitchCertExpiry -Path 'Cert:\CurrentUser\My' -WarningAction SilentlyContinue
-$one = Get-StitchCertExpiry -LiteralPath "Cert:\CurrentUser\My\$($certificate.Thumbprint)" -WarningAction SilentlyContinue
+$one = Get-StitchCertExpiry -LiteralPath "Cert:\CurrentUser\My\$($certificate.Thumbprint)" `
+    -WarningAction SilentlyContinue
 $machine = $null
 if (-not $IsWindows) {
     Get-StitchCertExpiry -Path 'Cert:\LocalMachine\My' -ErrorVariable machine -ErrorAction SilentlyContinue
@@ -228,7 +229,8 @@ if (-not $IsWindows) {
             Set-ItResult -Skipped -Because 'the StitchMtls event source needs one elevated run to be created'
             return
         }
-        @($events | Where-Object Id -In 1001, 1002, 1003).Count | Should -Be @($results | Where-Object NeedsAttention).Count
+        $needAttention = @($results | Where-Object NeedsAttention).Count
+        @($events | Where-Object Id -In 1001, 1002, 1003).Count | Should -Be $needAttention
         @($events | Where-Object Id -EQ 1000) | Should -HaveCount 1
     }
 }

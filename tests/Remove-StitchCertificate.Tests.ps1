@@ -61,7 +61,8 @@ try { Remove-StitchCertificate -CertificatePath $Chain -KeyPath $Key } catch { $
 
     It 'needs at least one file' {
         Remove-StitchCertificate -Force -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId | Should -Be 'NothingToRemove,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'NothingToRemove,StitchMtls.Commands.RemoveStitchCertificateCommand'
     }
 
     It 'removes a store entry by thumbprint in a process whose HOME is a fresh folder' {
@@ -110,7 +111,8 @@ Describe 'Register-StitchExpiryTask' {
             -InformationVariable printed -InformationAction SilentlyContinue
 
         $task.Registered | Should -BeFalse
-        $task.Command | Should -BeLike "Import-Module '$ModuleManifest'; Get-StitchCertExpiry -LiteralPath '$folder','Cert:\CurrentUser\My' -ReminderDays 7,30 -FailOnReminder"
+        $task.Command | Should -Be ("Import-Module '$ModuleManifest'; Get-StitchCertExpiry -LiteralPath " +
+            "'$folder','Cert:\CurrentUser\My' -ReminderDays 7,30 -FailOnReminder")
         $task.CronLine | Should -BeLike '30 6 * * * *-NoProfile -NonInteractive -Command "*-FailOnReminder"'
         $task.SystemdTimer | Should -BeLike '*OnCalendar=`*-`*-`* 06:30:00*'
         $task.SystemdService | Should -BeLike '*Type=oneshot*ExecStart=*-FailOnReminder*'

@@ -60,7 +60,8 @@ Describe 'Certificate renewal against the local gateway' {
     }
 
     It 'changes nothing with -WhatIf' {
-        New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 -WhatIf -WarningAction SilentlyContinue
+        New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 -WhatIf `
+            -WarningAction SilentlyContinue
         Get-FolderState -Folder $folder | Should -Be $original
     }
 
@@ -95,7 +96,8 @@ Describe 'Certificate renewal against the local gateway' {
         $other = Join-Path $TestDrive 'other-key'
         New-Item -ItemType Directory -Path $other | Out-Null
         $otherCsr = New-StitchTestCsr -Folder $other -CommonName $commonName
-        $wrongChain = Invoke-TestSigningDesk -Pki $pki -CsrPath $otherCsr.CsrPath -OutFile (Join-Path $other 'signed.pem')
+        $wrongChain = Invoke-TestSigningDesk -Pki $pki -CsrPath $otherCsr.CsrPath `
+            -OutFile (Join-Path $other 'signed.pem')
         $before = Get-FolderState -Folder $folder
 
         { Complete-StitchRenewal -Path $wrongChain -CertificatePath $current.ChainPath @testParameters } |
@@ -173,7 +175,8 @@ Describe 'Renewal inputs that cannot work' {
         $renamed = Join-Path $folder 'client.pem'
         Copy-Item -LiteralPath $current.ChainPath -Destination $renamed
         New-StitchRenewalRequest -CertificatePath $renamed -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId | Should -Be 'KeyPathRequired,StitchMtls.Commands.NewStitchRenewalRequestCommand'
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'KeyPathRequired,StitchMtls.Commands.NewStitchRenewalRequestCommand'
     }
 
     It 'says there is no pending renewal to complete' {

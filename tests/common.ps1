@@ -135,7 +135,8 @@ function New-TestCertificateFolder {
 
     $buckets = @(
         @{ Days = 200; Status = 'Ok' }, @{ Days = 60; Status = 'Reminder60' }, @{ Days = 45; Status = 'Reminder60' }
-        @{ Days = 30; Status = 'Reminder30' }, @{ Days = 10; Status = 'Reminder14' }, @{ Days = 3; Status = 'Reminder7' }
+        @{ Days = 30; Status = 'Reminder30' }, @{ Days = 10; Status = 'Reminder14' }
+        @{ Days = 3; Status = 'Reminder7' }
         @{ Days = -5; Status = 'Expired' }, @{ Days = 'future'; Status = 'NotYetValid' }
     )
     $ec = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
@@ -146,6 +147,8 @@ function New-TestCertificateFolder {
     $caRequest.CertificateExtensions.Add(
         [System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
     $ca = $caRequest.CreateSelfSigned($now.AddDays(-400), $now.AddDays(400))
+    $leafConstraints = [System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new(
+        $false, $false, 0, $true)
     $expected = @{}
     for ($i = 0; $i -lt $Count; $i++) {
         $bucket = $buckets[$i % $buckets.Count]
@@ -153,8 +156,7 @@ function New-TestCertificateFolder {
         if ($i % $PerFolder -eq 0) { New-Item -ItemType Directory -Path $folder -Force | Out-Null }
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
             "CN=stitch-bulk-$i.example.com", $ec, $sha256)
-        $request.CertificateExtensions.Add(
-            [System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($false, $false, 0, $true))
+        $request.CertificateExtensions.Add($leafConstraints)
         if ($bucket.Days -eq 'future') {
             $notBefore = $now.AddDays(2); $notAfter = $now.AddDays(367)
         }

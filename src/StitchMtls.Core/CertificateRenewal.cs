@@ -46,7 +46,9 @@ public static class CertificateRenewal
         return current;
     }
 
-    /// <summary>The key size for the renewal: as asked, else the current key's when Stitch accepts it, else 4096.</summary>
+    /// <summary>
+    /// The key size for the renewal: as asked, else the current key's when Stitch accepts it, else 4096.
+    /// </summary>
     public static int ChooseKeySize(X509Certificate2 current, int? requested)
     {
         if (requested is int size)

@@ -80,7 +80,8 @@ public static class CertificateSigningRequest
             var files = new FileSet();
             files.AddPrivate(keyPath, keyPem);
             files.AddPublic(csrPath, Encoding.ASCII.GetBytes(csrPem));
-            foreach ((string path, byte[] content) in extraFiles?.Invoke(publicKeySha256) ?? Array.Empty<(string, byte[])>())
+            var extras = extraFiles?.Invoke(publicKeySha256) ?? Array.Empty<(string, byte[])>();
+            foreach ((string path, byte[] content) in extras)
             {
                 files.AddPublic(path, content);
             }

@@ -18,7 +18,8 @@ namespace StitchMtls;
 public sealed class CertificateStoreLocation
 {
     private static readonly Regex s_path = new(
-        @"^cert:[\\/]+(?<location>CurrentUser|LocalMachine)(?:[\\/]+(?<store>[^\\/]+))?(?:[\\/]+(?<thumb>[0-9a-f]{40}))?[\\/]*$",
+        @"^cert:[\\/]+(?<location>CurrentUser|LocalMachine)(?:[\\/]+(?<store>[^\\/]+))?" +
+        @"(?:[\\/]+(?<thumb>[0-9a-f]{40}))?[\\/]*$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     public CertificateStoreLocation(StoreLocation location, string storeName, string? thumbprint = null)

@@ -25,7 +25,7 @@ public sealed class ExpiryTaskDefinition
 
     public required string PowerShellPath { get; init; }
 
-    /// <summary>The module manifest to import, so the task uses the same StitchMtls as the one registering it.</summary>
+    /// <summary>The module manifest to import, so the task runs the StitchMtls that registered it.</summary>
     public required string ModulePath { get; init; }
 
     public IReadOnlyList<int>? ReminderDays { get; init; }
@@ -47,7 +47,8 @@ public sealed class ExpiryTaskDefinition
             if (ReminderDays is { Count: > 0 })
             {
                 command.Append(" -ReminderDays ");
-                command.Append(string.Join(",", ReminderDays.Select(day => day.ToString(CultureInfo.InvariantCulture))));
+                IEnumerable<string> days = ReminderDays.Select(day => day.ToString(CultureInfo.InvariantCulture));
+                command.Append(string.Join(",", days));
             }
 
             command.Append(" -FailOnReminder");
@@ -108,7 +109,7 @@ public sealed class ExpiryTaskDefinition
         }
     }
 
-    /// <summary>A Task Scheduler 1.2 definition: daily at <see cref="At"/>, no instance overlap, 1 hour limit.</summary>
+    /// <summary>A Task Scheduler 1.2 definition: daily at <see cref="At"/>, no overlapping runs, 1 h limit.</summary>
     public string ToTaskXml(DateTime today)
     {
         string start = today.Date.Add(At).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
@@ -116,7 +117,8 @@ public sealed class ExpiryTaskDefinition
             <?xml version="1.0" encoding="UTF-16"?>
             <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
               <RegistrationInfo>
-                <Description>{SecurityElement.Escape(TaskName)}: Get-StitchCertExpiry -FailOnReminder. The last run result is 1 when a certificate needs renewing.</Description>
+                <Description>{SecurityElement.Escape(TaskName)}: Get-StitchCertExpiry -FailOnReminder.
+                The last run result is 1 when a certificate needs renewing.</Description>
               </RegistrationInfo>
               <Triggers>
                 <CalendarTrigger>

@@ -122,7 +122,7 @@ public sealed class RegisterStitchExpiryTaskCommand : StitchCmdlet
         });
     }
 
-    /// <summary>Text for the person at the console; the information stream carries it in a transcript or runbook.</summary>
+    /// <summary>Text for the person at the console; the information stream keeps it in transcripts and jobs.</summary>
     private void Print(string text) =>
         WriteInformation(new HostInformationMessage { Message = text }, new[] { "PSHOST" });
 

@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace StitchMtls.Commands;
 
-/// <summary>Deletes a certificate and its private key, for a compromised or retired key, and says what to tell Stitch.</summary>
+/// <summary>Deletes a certificate and its private key (compromised or retired) and says what to tell Stitch.</summary>
 // Medium, not High: the default prompt is ConfirmDestructive's, which -Force skips and which refuses instead of
 // hanging where no one can answer; a High impact would prompt in ShouldProcess even with -Force.
 [Cmdlet(VerbsCommon.Remove, "StitchCertificate", DefaultParameterSetName = FilesSet, SupportsShouldProcess = true,
