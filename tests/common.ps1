@@ -167,7 +167,8 @@ function New-TestCertificateFolder {
         $leaf = $request.Create($ca, $notBefore, $notAfter, $serial)
         [IO.File]::WriteAllText((Join-Path $folder "leaf-$i.pem"), $leaf.ExportCertificatePem())
         $leaf.Dispose()
-        $expected[$bucket.Status] = 1 + $(if ($expected.ContainsKey($bucket.Status)) { $expected[$bucket.Status] } else { 0 })
+        $previous = if ($expected.ContainsKey($bucket.Status)) { $expected[$bucket.Status] } else { 0 }
+        $expected[$bucket.Status] = $previous + 1
     }
     $expected
 }
