@@ -215,6 +215,18 @@ if (-not $IsWindows) {
             Should -Be 'CertStoreLocationInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
     }
 
+    It 'warns once and still reports with -EventLog -PassThru where there is no event log' {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'Windows has an event log (tested below)'
+            return
+        }
+        $results = Get-StitchCertExpiry -Path (Join-Path $chains 'plus61-chain.pem') -EventLog -PassThru `
+            -WarningVariable warnings
+        $results.Status | Should -Be 'Ok'
+        @($warnings) | Should -HaveCount 1
+        "$warnings" | Should -BeLike '-EventLog writes nothing*only on Windows*'
+    }
+
     It 'writes one Application event per reminder with -EventLog (Windows)' {
         if (-not $IsWindows) {
             Set-ItResult -Skipped -Because 'the Windows event log exists only on Windows'

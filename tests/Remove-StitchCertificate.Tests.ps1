@@ -59,6 +59,17 @@ try { Remove-StitchCertificate -CertificatePath $Chain -KeyPath $Key } catch { $
         $pair.ChainPath | Should -Exist
     }
 
+    It 'refuses a key that does not belong to the certificate, even with -Force, and removes nothing' {
+        $first = New-Pair -Name 'first'
+        $second = New-Pair -Name 'second'
+        Remove-StitchCertificate -CertificatePath $first.ChainPath -KeyPath $second.KeyPath -Force `
+            -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'KeyCertificateMismatch,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        $first.ChainPath | Should -Exist
+        $second.KeyPath | Should -Exist
+    }
+
     It 'needs at least one file' {
         Remove-StitchCertificate -Force -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId |

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace StitchMtls;
@@ -61,7 +62,42 @@ public static class CertificateRemoval
             other.Dispose();
         }
 
+        if (keyPath is not null)
+        {
+            CheckKeyBelongs(leaf, certificatePath, keyPath);
+        }
+
         return leaf;
+    }
+
+    /// <summary>
+    /// Refuses a key that is not the certificate's, so a slip of the path does not delete a key still in use. An
+    /// encrypted key cannot be read without its password and is not checked.
+    /// </summary>
+    private static void CheckKeyBelongs(X509Certificate2 leaf, string certificatePath, string keyPath)
+    {
+        AsymmetricAlgorithm key;
+        try
+        {
+            key = PrivateKeyFile.Load(keyPath, ReadOnlySpan<char>.Empty);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "KeyPasswordRequired")
+        {
+            return;
+        }
+
+        using (key)
+        {
+            if (!KeyIdentity.Matches(leaf, key))
+            {
+                var mismatch = new StitchMtlsException("KeyCertificateMismatch", FailureCategory.InvalidData,
+                    $"The key '{keyPath}' does not belong to the certificate '{leaf.Subject}' in " +
+                    $"'{certificatePath}'. Nothing was removed. Check the paths, or remove each file on its own.",
+                    keyPath);
+                leaf.Dispose();
+                throw mismatch;
+            }
+        }
     }
 
     /// <summary>Overwrites and deletes the key file, then deletes the certificate file.</summary>

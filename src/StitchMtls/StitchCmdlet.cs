@@ -78,14 +78,25 @@ public abstract class StitchCmdlet : PSCmdlet
             return true;
         }
 
+        var cannotPrompt = new StitchMtlsException("ConfirmationRequired", FailureCategory.InvalidOperation,
+            $"{caption}: this session cannot show a confirmation prompt, so nothing was changed. Add -Force " +
+            "(or -Confirm:$false) to run it unattended.", null);
         if (!CanPrompt)
         {
-            ThrowFailure(new StitchMtlsException("ConfirmationRequired", FailureCategory.InvalidOperation,
-                $"{caption}: this session cannot show a confirmation prompt, so nothing was changed. Add -Force " +
-                "(or -Confirm:$false) to run it unattended.", null));
+            ThrowFailure(cannotPrompt);
         }
 
-        return ShouldContinue(query, caption);
+        try
+        {
+            return ShouldContinue(query, caption);
+        }
+        catch (Exception ex) when (ex is System.Management.Automation.Host.HostException
+            or PSInvalidOperationException or NotImplementedException)
+        {
+            // A host that looked interactive but has no way to ask (some job and runbook hosts).
+            ThrowFailure(cannotPrompt);
+            return false;
+        }
     }
 
     /// <summary>

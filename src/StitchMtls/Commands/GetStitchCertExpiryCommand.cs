@@ -22,6 +22,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
     private int _read;
     private int _needAttention;
     private bool _eventLogUsable;
+    private ProgressRecord? _progress;
 
     [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true,
         ValueFromPipelineByPropertyName = true)]
@@ -111,6 +112,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
                 foreach (string file in CertificateFileFinder.Enumerate(path, !NoRecurse, ReportUnreadableFolder))
                 {
                     ReadFile(file, quietIfNotCertificate: true);
+                    ReportProgress(path);
                 }
             }
             else
@@ -122,6 +124,12 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
 
     protected override void EndProcessing()
     {
+        if (_progress is not null)
+        {
+            _progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(_progress);
+        }
+
         string summary = $"Get-StitchCertExpiry read {_read} certificate(s); {_needAttention} need attention.";
         WriteVerbose(summary);
         if (_eventLogUsable)
@@ -136,6 +144,19 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
                 "them (New-StitchRenewalRequest); the warnings above name each one.", null);
             ThrowScriptTerminating(exception);
         }
+    }
+
+    /// <summary>A progress bar for folder scans, updated every 500 files: the total is not known in advance.</summary>
+    private void ReportProgress(string folder)
+    {
+        if (_read % 500 != 0 || _read == 0)
+        {
+            return;
+        }
+
+        _progress ??= new ProgressRecord(1, "Reading certificates", "Starting") { PercentComplete = -1 };
+        _progress.StatusDescription = $"{_read} certificates read in '{folder}'";
+        WriteProgress(_progress);
     }
 
     private void ReportUnreadableFolder(string folder, Exception ex) =>
