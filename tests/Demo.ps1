@@ -5,7 +5,8 @@
 .DESCRIPTION
     Run through build.ps1 -Task Demo. Starts the local gateway (its own private CA, like Stitch's), then:
     New-StitchCsr -> the signing desk (what Stitch's onboarding team does) -> Import-StitchChain ->
-    Test-StitchMtls with client credentials -> Get-StitchCertExpiry. Exits non-zero if any step fails.
+    Test-StitchMtls with client credentials -> Get-StitchCertExpiry -> a renewal with a new key, tested against
+    the gateway before the switch. Exits non-zero if any step fails.
 #>
 [CmdletBinding()]
 param(
@@ -66,6 +67,19 @@ try {
     $expiry = Get-StitchCertExpiry -Path $chain.ChainPath
     $expiry | Format-Table | Out-String | Write-Host
     if ($expiry.Status -ne 'Ok') { throw "Unexpected expiry status $($expiry.Status)." }
+
+    Write-Step 6 'Renew: a new key and a CSR with exactly the current subject; the current pair keeps working'
+    $renewal = New-StitchRenewalRequest -CertificatePath $chain.ChainPath
+    $renewal | Format-List CommonName, Subject, CurrentThumbprint, PendingKeyPath, CsrPath, RecordPath |
+        Out-String | Write-Host
+
+    Write-Step 7 'Complete the renewal: install beside the current pair, test against the gateway, then switch'
+    $renewed = Join-Path $client 'renewed-from-stitch.pem'
+    $null = Invoke-TestSigningDesk -Pki $pki -CsrPath $renewal.CsrPath -OutFile $renewed
+    $switched = Complete-StitchRenewal -Path $renewed -CertificatePath $chain.ChainPath -Endpoint $gateway.Uri `
+        -Credential $credential -ServerCertificateAuthority $pki.Root
+    $switched | Format-Table | Out-String | Write-Host
+    Get-ChildItem -LiteralPath $client -Name | Out-String | Write-Host
 
     Write-Host 'Demo complete: every step succeeded.' -ForegroundColor Green
 }
