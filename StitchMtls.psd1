@@ -8,7 +8,7 @@
     Author               = 'StitchMtls'
     CompanyName          = 'StitchMtls'
     Copyright            = '(c) StitchMtls. MIT licence.'
-    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR, chain import, connection test, expiry monitoring, access tokens and API calls.'
+    Description          = 'Client side of mutual-TLS access to the Stitch payments API: key and CSR in files or the certificate store, chain import, connection test, access tokens and API calls, expiry monitoring, renewal and removal.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('StitchMtls.Format.ps1xml')
@@ -23,6 +23,11 @@
         'Export-StitchCertificate'
         'Get-StitchAccessToken'
         'Invoke-StitchApi'
+        'New-StitchRenewalRequest'
+        'Complete-StitchRenewal'
+        'Undo-StitchRenewal'
+        'Remove-StitchCertificate'
+        'Register-StitchExpiryTask'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

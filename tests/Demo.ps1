@@ -6,7 +6,8 @@
     Run through build.ps1 -Task Demo. Starts the local gateway (its own private CA, like Stitch's), then:
     New-StitchCsr -> the signing desk (what Stitch's onboarding team does) -> Import-StitchChain ->
     Test-StitchMtls with client credentials -> Get-StitchCertExpiry -> Get-StitchAccessToken and
-    Invoke-StitchApi. Exits non-zero if any step fails.
+    Invoke-StitchApi -> a renewal with a new key, tested against the gateway before the switch. Exits non-zero if
+    any step fails.
 #>
 [CmdletBinding()]
 param(
@@ -75,6 +76,19 @@ try {
     $data = $token | Invoke-StitchApi -Endpoint $gateway.Uri -Query '{ __typename }'
     Write-Host "GraphQL answered __typename = $($data.__typename)"
     if ($data.__typename -ne 'Query') { throw 'Invoke-StitchApi did not return the GraphQL data.' }
+
+    Write-Step 7 'Renew: a new key and a CSR with exactly the current subject; the current pair keeps working'
+    $renewal = New-StitchRenewalRequest -CertificatePath $chain.ChainPath
+    $renewal | Format-List CommonName, Subject, CurrentThumbprint, PendingKeyPath, CsrPath, RecordPath |
+        Out-String | Write-Host
+
+    Write-Step 8 'Complete the renewal: install beside the current pair, test against the gateway, then switch'
+    $renewed = Join-Path $client 'renewed-from-stitch.pem'
+    $null = Invoke-TestSigningDesk -Pki $pki -CsrPath $renewal.CsrPath -OutFile $renewed
+    $switched = Complete-StitchRenewal -Path $renewed -CertificatePath $chain.ChainPath -Endpoint $gateway.Uri `
+        -Credential $credential -ServerCertificateAuthority $pki.Root
+    $switched | Format-Table | Out-String | Write-Host
+    Get-ChildItem -LiteralPath $client -Name | Out-String | Write-Host
 
     Write-Host 'Demo complete: every step succeeded.' -ForegroundColor Green
 }

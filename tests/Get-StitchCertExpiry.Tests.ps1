@@ -86,6 +86,167 @@ Describe 'Get-StitchCertExpiry' {
     }
 }
 
+Describe 'Get-StitchCertExpiry at scale and for schedulers' {
+    BeforeAll {
+        $bulk = Join-Path $TestDrive 'bulk'
+        $expected = New-TestCertificateFolder -Path $bulk -Count 1000 -PerFolder 100
+        # Junk beside the certificates: wrong content under certificate extensions, and files never opened.
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-003/readme.pem') -Value 'not a certificate'
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-007/empty.crt') -Value '' -NoNewline
+        [IO.File]::WriteAllBytes((Join-Path $bulk 'batch-009/random.der'), [byte[]](48, 3, 1, 2, 3))
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-001/notes.txt') -Value 'ignored'
+        Set-Content -LiteralPath (Join-Path $bulk 'batch-001/client.key') -Value 'ignored'
+
+        $scanScript = Join-Path $TestDrive 'scan.ps1'
+        Set-Content -LiteralPath $scanScript -Value @'
+param([string] $Folder, [switch] $Fail)
+Import-Module $env:STITCH_MODULE_MANIFEST
+Get-StitchCertExpiry -Path $Folder -FailOnReminder:$Fail -WarningAction SilentlyContinue
+'after the check'
+'@
+    }
+
+    It 'reads 1,000 certificates in subfolders with the right statuses and warns about each junk file' {
+        $results = Get-StitchCertExpiry -Path $bulk -WarningVariable warnings -WarningAction SilentlyContinue `
+            -ErrorVariable errors
+
+        $results | Should -HaveCount 1000
+        $errors | Should -HaveCount 0
+        foreach ($group in $results | Group-Object Status) {
+            $group.Count | Should -Be $expected[$group.Name] -Because "$($group.Name) certificates"
+        }
+        @($results | Group-Object Status).Count | Should -Be $expected.Count
+        $skipped = @($warnings | Where-Object { "$_" -like 'Skipped*' })
+        $skipped | Should -HaveCount 3
+        "$skipped" | Should -BeLike '*readme.pem*'
+        "$skipped" | Should -BeLike '*empty.crt*'
+        "$skipped" | Should -BeLike '*random.der*'
+    }
+
+    It 'reads only the named folder with -NoRecurse' {
+        Get-StitchCertExpiry -Path $bulk -NoRecurse | Should -BeNullOrEmpty
+    }
+
+    It 'filters with -ExpiringWithinDays, keeping expired ones' {
+        $results = Get-StitchCertExpiry -Path (Join-Path $bulk 'batch-000') -ExpiringWithinDays 30 `
+            -WarningAction SilentlyContinue
+        $results.DaysRemaining | Should -Not -BeNullOrEmpty
+        ($results | Where-Object DaysRemaining -GT 30) | Should -BeNullOrEmpty
+        @($results | Where-Object Status -EQ 'Expired').Count | Should -BeGreaterThan 0
+        @($results | Where-Object Status -EQ 'Reminder30').Count | Should -BeGreaterThan 0
+    }
+
+    It 'ends with a CertificateReminderReached error after reporting; objects only with -PassThru' {
+        $folder = Join-Path $bulk 'batch-000'
+        { Get-StitchCertExpiry -Path $folder -FailOnReminder -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'CertificateReminderReached,StitchMtls.Commands.GetStitchCertExpiryCommand'
+
+        $quiet = $null
+        try { $quiet = Get-StitchCertExpiry -Path $folder -FailOnReminder -WarningAction SilentlyContinue } catch { }
+        $quiet | Should -BeNullOrEmpty
+
+        $passed = [System.Collections.Generic.List[object]]::new()
+        try {
+            Get-StitchCertExpiry -Path $folder -FailOnReminder -PassThru -WarningAction SilentlyContinue |
+                ForEach-Object { $passed.Add($_) }
+        }
+        catch { }
+        $passed | Should -HaveCount 100
+    }
+
+    It 'does not fail with -FailOnReminder when every certificate is Ok' {
+        $ok = Get-StitchCertExpiry -Path (Join-Path $chains 'plus61-chain.pem') -FailOnReminder -PassThru
+        $ok.Status | Should -Be 'Ok'
+    }
+
+    It 'gives pwsh -File a non-zero exit code with -FailOnReminder, and 0 without' {
+        $failing = Invoke-TestPwsh -File $scanScript -ArgumentList '-Folder', $bulk, '-Fail'
+        $failing.ExitCode | Should -Not -Be 0
+        $failing.Output | Should -Not -BeLike '*after the check*'
+        "$($failing.Output)$($failing.Error)" | Should -BeLike '*certificate(s) have reached a reminder*'
+
+        $passing = Invoke-TestPwsh -File $scanScript -ArgumentList '-Folder', $bulk
+        $passing.ExitCode | Should -Be 0
+        $passing.Output | Should -BeLike '*after the check*'
+    }
+
+    It 'reads Cert:\CurrentUser\My in a process whose HOME is a fresh folder' {
+        $storeHome = Join-Path $TestDrive 'store-home'
+        New-Item -ItemType Directory -Path $storeHome | Out-Null
+        $script = Join-Path $TestDrive 'store-scan.ps1'
+        Set-Content -LiteralPath $script -Value @'
+Import-Module $env:STITCH_MODULE_MANIFEST
+$key = [System.Security.Cryptography.ECDsa]::Create()
+$request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
+    'CN=stitch-store.example.com', $key, [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+$certificate = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(20))
+$store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+$store.Open('ReadWrite'); $store.Add($certificate); $store.Close()
+$all = Get-StitchCertExpiry -Path 'Cert:\CurrentUser\My' -WarningAction SilentlyContinue
+$one = Get-StitchCertExpiry -LiteralPath "Cert:\CurrentUser\My\$($certificate.Thumbprint)" `
+    -WarningAction SilentlyContinue
+$machine = $null
+if (-not $IsWindows) {
+    Get-StitchCertExpiry -Path 'Cert:\LocalMachine\My' -ErrorVariable machine -ErrorAction SilentlyContinue
+}
+[pscustomobject]@{
+    Home = [Environment]::GetFolderPath('UserProfile'); Count = @($all).Count; Status = $one.Status
+    Thumbprint = $one.Thumbprint; Expected = $certificate.Thumbprint
+    MachineError = if ($machine) { $machine[0].FullyQualifiedErrorId } else { '' }
+} | ConvertTo-Json -Compress
+'@
+        $run = Invoke-TestPwsh -File $script -Environment @{ HOME = $storeHome }
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $result = $run.Output | ConvertFrom-Json
+
+        $result.Home | Should -Be $storeHome
+        $result.Count | Should -Be 1
+        $result.Status | Should -Be 'Reminder30'
+        $result.Thumbprint | Should -Be $result.Expected
+        if (-not $IsWindows) {
+            $result.MachineError | Should -Be 'PlatformNotSupported,StitchMtls.Commands.GetStitchCertExpiryCommand'
+        }
+        Get-ChildItem -LiteralPath $storeHome -Recurse -Force -Filter '*.pfx' | Should -HaveCount 1
+    }
+
+    It 'rejects a store path it cannot parse' {
+        Get-StitchCertExpiry -Path 'Cert:\Nowhere\My' -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'CertStoreLocationInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
+    }
+
+    It 'warns once and still reports with -EventLog -PassThru where there is no event log' {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'Windows has an event log (tested below)'
+            return
+        }
+        $results = Get-StitchCertExpiry -Path (Join-Path $chains 'plus61-chain.pem') -EventLog -PassThru `
+            -WarningVariable warnings
+        $results.Status | Should -Be 'Ok'
+        @($warnings) | Should -HaveCount 1
+        "$warnings" | Should -BeLike '-EventLog writes nothing*only on Windows*'
+    }
+
+    It 'writes one Application event per reminder with -EventLog (Windows)' {
+        if (-not $IsWindows) {
+            Set-ItResult -Skipped -Because 'the Windows event log exists only on Windows'
+            return
+        }
+        $since = Get-Date
+        $results = Get-StitchCertExpiry -Path (Join-Path $bulk 'batch-000') -EventLog -PassThru `
+            -WarningAction SilentlyContinue
+        $events = Get-WinEvent -FilterHashtable @{ LogName = 'Application'; ProviderName = 'StitchMtls'
+            StartTime = $since } -ErrorAction SilentlyContinue
+        if (-not $events) {
+            Set-ItResult -Skipped -Because 'the StitchMtls event source needs one elevated run to be created'
+            return
+        }
+        $needAttention = @($results | Where-Object NeedsAttention).Count
+        @($events | Where-Object Id -In 1001, 1002, 1003).Count | Should -Be $needAttention
+        @($events | Where-Object Id -EQ 1000) | Should -HaveCount 1
+    }
+}
+
 Describe 'Get-StitchMtlsEndpoint' {
     It 'lists the documented mTLS hosts with their standard equivalents and fixed address' {
         $endpoints = Get-StitchMtlsEndpoint
@@ -97,12 +258,23 @@ Describe 'Get-StitchMtlsEndpoint' {
     }
 }
 
+BeforeDiscovery {
+    $script:exported = (Import-PowerShellDataFile -LiteralPath "$PSScriptRoot/../StitchMtls.psd1").CmdletsToExport
+}
+
 Describe 'The module' {
-    It 'exports the nine cmdlets, each with its help page in docs/en-US' {
+    BeforeAll {
+        $script:exported = (Import-PowerShellDataFile -LiteralPath "$PSScriptRoot/../StitchMtls.psd1").CmdletsToExport
+    }
+
+    It 'exports every cmdlet the assembly defines, each with its help page in docs/en-US' {
+        $assembly = (Get-Command Test-StitchMtls).ImplementingType.Assembly
+        $defined = $assembly.GetTypes() |
+            ForEach-Object { $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
+            ForEach-Object { "$($_.VerbName)-$($_.NounName)" }
         $commands = (Get-Command -Module StitchMtls).Name | Sort-Object
-        $commands | Should -Be @('Export-StitchCertificate', 'Get-StitchAccessToken', 'Get-StitchCertExpiry',
-            'Get-StitchMtlsEndpoint', 'Grant-StitchKeyAccess', 'Import-StitchChain', 'Invoke-StitchApi',
-            'New-StitchCsr', 'Test-StitchMtls')
+        $commands | Should -Be ($defined | Sort-Object)
+        $commands | Should -Be ($script:exported | Sort-Object)
         foreach ($command in $commands) {
             Join-Path $PSScriptRoot "../docs/en-US/$command.md" | Should -Exist
         }
@@ -119,8 +291,7 @@ Describe 'The module' {
     }
 
     It 'answers Get-Help for <_> with a synopsis, examples and every parameter described' -ForEach @(
-        'New-StitchCsr', 'Import-StitchChain', 'Test-StitchMtls', 'Get-StitchCertExpiry', 'Get-StitchMtlsEndpoint',
-        'Grant-StitchKeyAccess', 'Export-StitchCertificate', 'Get-StitchAccessToken', 'Invoke-StitchApi'
+        $script:exported
     ) {
         $help = Get-Help $_ -Full
 
@@ -133,10 +304,11 @@ Describe 'The module' {
         }
     }
 
-    It 'supports -WhatIf on every cmdlet that writes' {
-        (Get-Command New-StitchCsr).Parameters.Keys | Should -Contain 'WhatIf'
-        (Get-Command Import-StitchChain).Parameters.Keys | Should -Contain 'WhatIf'
-        (Get-Command Grant-StitchKeyAccess).Parameters.Keys | Should -Contain 'WhatIf'
-        (Get-Command Export-StitchCertificate).Parameters.Keys | Should -Contain 'WhatIf'
+    It 'supports -WhatIf on every cmdlet that writes: <_>' -ForEach @(
+        'New-StitchCsr', 'Import-StitchChain', 'Grant-StitchKeyAccess', 'Export-StitchCertificate'
+        'New-StitchRenewalRequest', 'Complete-StitchRenewal', 'Undo-StitchRenewal', 'Remove-StitchCertificate'
+        'Register-StitchExpiryTask'
+    ) {
+        (Get-Command $_).Parameters.Keys | Should -Contain 'WhatIf'
     }
 }

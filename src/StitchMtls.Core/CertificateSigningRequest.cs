@@ -42,31 +42,10 @@ public static class CertificateSigningRequest
     {
         CheckDestinations(request, overwrite);
 
-        log.Verbose($"Generating an RSA-{request.KeySize} key for CN={request.Subject.CommonName}.");
-        var watch = Stopwatch.StartNew();
-        using RSA key = RSA.Create(request.KeySize);
-        // OpenSSL generates the key lazily, on first use: asking for the public half makes it happen here.
-        byte[] subjectPublicKeyInfo = KeyIdentity.SubjectPublicKeyInfo(key);
-        log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
-        cancellationToken.ThrowIfCancellationRequested();
-
-        string csrPem = SignRequest(request, key, log);
-        string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
-
-        byte[] keyPem = PrivateKeyFile.Export(key, keyPassword);
-        try
-        {
-            var files = new FileSet();
-            files.AddPrivate(request.KeyPath, keyPem);
-            files.AddPublic(request.CsrPath, Encoding.ASCII.GetBytes(csrPem));
-            cancellationToken.ThrowIfCancellationRequested();
-            log.Verbose($"Writing '{request.KeyPath}' (owner-only) and '{request.CsrPath}'.");
-            files.Commit(overwrite);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(keyPem);
-        }
+        PendingKey pending = Generate(request.Subject.ToDistinguishedName(), request.KeySize, request.KeyPath,
+            request.CsrPath, keyPassword, overwrite, log, cancellationToken);
+        string csrPem = pending.CsrPem;
+        string publicKeySha256 = pending.PublicKeySha256;
 
         return new StitchCsr
         {
@@ -79,6 +58,53 @@ public static class CertificateSigningRequest
             PublicKeySha256 = publicKeySha256,
             CsrPem = csrPem,
         };
+    }
+
+    /// <summary>A key and CSR that <see cref="Generate"/> wrote.</summary>
+    internal sealed record PendingKey(string CsrPem, string PublicKeySha256);
+
+    /// <summary>
+    /// Generates an RSA key and a CSR for <paramref name="subject"/>, taken byte for byte, and writes the key,
+    /// the CSR and the <paramref name="extraFiles"/> made for the new public key's SHA-256, all or nothing.
+    /// </summary>
+    internal static PendingKey Generate(X500DistinguishedName subject, int keySize, string keyPath,
+        string csrPath, ReadOnlySpan<char> keyPassword, bool overwrite, IOperationLog log,
+        CancellationToken cancellationToken, Func<string, (string Path, byte[] Content)[]>? extraFiles = null)
+    {
+        string commonName = subject.GetSimpleName();
+        log.Verbose($"Generating an RSA-{keySize} key for CN={commonName}.");
+        var watch = Stopwatch.StartNew();
+        using RSA key = RSA.Create(keySize);
+        // OpenSSL generates the key lazily, on first use: asking for the public half makes it happen here.
+        byte[] subjectPublicKeyInfo = KeyIdentity.SubjectPublicKeyInfo(key);
+        log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
+        cancellationToken.ThrowIfCancellationRequested();
+
+        string csrPem = SignRequest(subject, key, log);
+        string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
+
+        byte[] keyPem = PrivateKeyFile.Export(key, keyPassword);
+        try
+        {
+            var files = new FileSet();
+            files.AddPrivate(keyPath, keyPem);
+            files.AddPublic(csrPath, Encoding.ASCII.GetBytes(csrPem));
+            var extras = extraFiles?.Invoke(publicKeySha256) ?? Array.Empty<(string, byte[])>();
+            foreach ((string path, byte[] content) in extras)
+            {
+                files.AddPublic(path, content);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            log.Verbose($"Writing '{keyPath}' (owner-only) and '{csrPath}'.");
+            files.Commit(overwrite);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(keyPem);
+        }
+
+        return new PendingKey(csrPem, publicKeySha256);
     }
 
     /// <summary>
@@ -114,7 +140,7 @@ public static class CertificateSigningRequest
             log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
             cancellationToken.ThrowIfCancellationRequested();
 
-            string csrPem = SignRequest(request, key, log);
+            string csrPem = SignRequest(request.Subject.ToDistinguishedName(), key, log);
             string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
             pending.EnsureExists();
             var files = new FileSet();
@@ -165,13 +191,12 @@ public static class CertificateSigningRequest
         }
     }
 
-    private static string SignRequest(NewCsrRequest request, RSA key, IOperationLog log)
+    private static string SignRequest(X500DistinguishedName subject, RSA key, IOperationLog log)
     {
-        X500DistinguishedName subject = request.Subject.ToDistinguishedName();
         var certificateRequest = new CertificateRequest(subject, key, HashAlgorithmName.SHA256,
             RSASignaturePadding.Pkcs1);
         byte[] csrDer = certificateRequest.CreateSigningRequest();
-        log.Verbose($"Signed the CSR for {request.Subject} with SHA-256.");
+        log.Verbose($"Signed the CSR for {subject.Name} with SHA-256.");
         return Pem.PemDocument.Write("CERTIFICATE REQUEST", csrDer);
     }
 }

@@ -49,6 +49,9 @@ public sealed class ChainImport : IDisposable
 
     public ClientChain Chain { get; }
 
+    /// <summary>The private key the chain was matched to, for a connection test before anything is switched.</summary>
+    internal AsymmetricAlgorithm Key => _key;
+
     /// <summary>Reads and validates everything; writes nothing.</summary>
     public static ChainImport Prepare(ChainImportRequest request, ReadOnlySpan<char> keyPassword, DateTime nowUtc,
         IOperationLog log)

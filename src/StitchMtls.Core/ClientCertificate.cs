@@ -62,6 +62,10 @@ public sealed class ClientCertificate : IDisposable
         }
     }
 
+    /// <summary>A chain already assembled and checked against its key, such as a renewal being tested.</summary>
+    internal static ClientCertificate FromChain(ClientChain chain, AsymmetricAlgorithm key) =>
+        new(TlsPlatform.AttachKey(chain.Leaf, key), chain.Intermediates, null);
+
     /// <summary>Uses a certificate that should carry its key, e.g. an Azure Automation certificate asset.</summary>
     public static ClientCertificate FromCertificate(X509Certificate2 certificate,
         IEnumerable<X509Certificate2>? intermediates = null)

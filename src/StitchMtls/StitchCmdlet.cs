@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Linq;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Security;
@@ -33,6 +34,70 @@ public abstract class StitchCmdlet : PSCmdlet
 
     /// <summary>The call cannot proceed at all.</summary>
     protected void ThrowFailure(StitchMtlsException exception) => ThrowTerminatingError(ToErrorRecord(exception));
+
+    /// <summary>
+    /// Ends the whole script, not just the statement, so <c>pwsh -File</c> and <c>pwsh -Command</c> exit with a
+    /// non-zero code and a scheduled task or runbook shows as failed. ThrowTerminatingError alone would let the
+    /// script run on and exit 0.
+    /// </summary>
+    protected void ThrowScriptTerminating(StitchMtlsException exception)
+    {
+        ErrorRecord record = ToErrorRecord(exception);
+        var qualified = new ErrorRecord(exception, $"{exception.ErrorId},{GetType().FullName}",
+            record.CategoryInfo.Category, exception.Target);
+        qualified.CategoryInfo.Activity = MyInvocation.MyCommand.Name;
+        throw new ScriptTerminatingException(exception.Message, qualified);
+    }
+
+    /// <summary>
+    /// True when a confirmation prompt could be answered: not in <c>pwsh -NonInteractive</c>, a service, a
+    /// runbook or another host without a user interface. Prompting there fails, so callers refuse instead.
+    /// </summary>
+    protected bool CanPrompt
+    {
+        get
+        {
+            if (!Environment.UserInteractive || Host?.UI is null || Host.Name == "Default Host")
+            {
+                return false;
+            }
+
+            return !Environment.GetCommandLineArgs().Any(argument =>
+                argument.Length >= 5 && "-noninteractive".StartsWith(argument, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>
+    /// The second confirmation of a destructive step, after ShouldProcess: skipped with -Force or an explicit
+    /// -Confirm (true or false); refused with <c>ConfirmationRequired</c> where no one can answer a prompt.
+    /// </summary>
+    protected bool ConfirmDestructive(bool force, string query, string caption)
+    {
+        if (force || MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        {
+            return true;
+        }
+
+        var cannotPrompt = new StitchMtlsException("ConfirmationRequired", FailureCategory.InvalidOperation,
+            $"{caption}: this session cannot show a confirmation prompt, so nothing was changed. Add -Force " +
+            "(or -Confirm:$false) to run it unattended.", null);
+        if (!CanPrompt)
+        {
+            ThrowFailure(cannotPrompt);
+        }
+
+        try
+        {
+            return ShouldContinue(query, caption);
+        }
+        catch (Exception ex) when (ex is System.Management.Automation.Host.HostException
+            or PSInvalidOperationException or NotImplementedException)
+        {
+            // A host that looked interactive but has no way to ask (some job and runbook hosts).
+            ThrowFailure(cannotPrompt);
+            return false;
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> on the thread pool while this (pipeline) thread writes what it reports, and
@@ -136,6 +201,23 @@ public abstract class StitchCmdlet : PSCmdlet
             }
         }
     }
+}
+
+/// <summary>
+/// A failure that ends the script, the way an error under <c>-ErrorAction Stop</c> does, while keeping the
+/// command's own ErrorId and category.
+/// </summary>
+public sealed class ScriptTerminatingException : ActionPreferenceStopException
+{
+    private readonly ErrorRecord _errorRecord;
+
+    public ScriptTerminatingException(string message, ErrorRecord errorRecord)
+        : base(message)
+    {
+        _errorRecord = errorRecord;
+    }
+
+    public override ErrorRecord ErrorRecord => _errorRecord;
 }
 
 /// <summary>An <see cref="IOperationLog"/> for work that runs on the pipeline thread itself.</summary>

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
+using StitchMtls.Platform;
 
 namespace StitchMtls.Commands;
 
@@ -18,9 +19,12 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
     private const string ThumbprintSet = "Thumbprint";
     private const string CommonNameSet = "CommonName";
 
-    private static readonly string[] s_certificateExtensions = { ".pem", ".crt", ".cer", ".der", ".cert" };
-
     private IReadOnlyList<int> _reminderDays = ExpiryCalculator.StitchReminderDays;
+    private DateTime _now;
+    private int _read;
+    private int _needAttention;
+    private bool _eventLogUsable;
+    private ProgressRecord? _progress;
 
     [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true,
         ValueFromPipelineByPropertyName = true)]
@@ -50,6 +54,29 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
     [Parameter]
     public int[]? ReminderDays { get; set; }
 
+    /// <summary>Only certificates with at most this many days left (expired ones included).</summary>
+    [Parameter]
+    [ValidateRange(0, 3650)]
+    public int? ExpiringWithinDays { get; set; }
+
+    /// <summary>Read only the folders named, not their subfolders.</summary>
+    [Parameter]
+    public SwitchParameter NoRecurse { get; set; }
+
+    /// <summary>End with a terminating error when any certificate reported needs attention.</summary>
+    [Parameter]
+    public SwitchParameter FailOnReminder { get; set; }
+
+    /// <summary>Write one Application event log entry per certificate that needs attention (Windows).</summary>
+    [Parameter]
+    public SwitchParameter EventLog { get; set; }
+
+    /// <summary>With -FailOnReminder or -EventLog, still write the objects.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private bool WritesObjects => PassThru || !(FailOnReminder || EventLog);
+
     protected override void BeginProcessing()
     {
         try
@@ -60,16 +87,26 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         {
             ThrowFailure(ex);
         }
+
+        _now = DateTime.UtcNow;
+        if (EventLog)
+        {
+            string? problem = ExpiryEventLog.EnsureSource();
+            _eventLogUsable = problem is null;
+            if (problem is not null)
+            {
+                WriteWarning($"-EventLog writes nothing: {problem}");
+            }
+        }
     }
 
     protected override void ProcessRecord()
     {
-        DateTime now = DateTime.UtcNow;
         if (ParameterSetName == CertificateSet)
         {
             foreach (X509Certificate2 certificate in Certificate)
             {
-                Emit(ExpiryCalculator.Evaluate(certificate, now, _reminderDays));
+                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays));
             }
 
             return;
@@ -77,57 +114,82 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
 
         if (ParameterSetName is ThumbprintSet or CommonNameSet)
         {
-            ReadStore(now);
+            ReadStore();
             return;
         }
 
-        foreach (string file in ResolveFiles(out List<string> folderFiles))
-        {
-            ReadFile(file, now, quietIfNotCertificate: folderFiles.Contains(file));
-        }
-    }
-
-    private IEnumerable<string> ResolveFiles(out List<string> fromFolders)
-    {
-        fromFolders = new List<string>();
-        var files = new List<string>();
         IEnumerable<string> paths = ParameterSetName == LiteralPathSet
-            ? LiteralPath.Select(ToFileSystemPath)
+            ? LiteralPath.Select(path => CertificateStoreLocation.IsStorePath(path) ? path : ToFileSystemPath(path))
             : Path.SelectMany(ResolvePattern);
         foreach (string path in paths)
         {
-            if (Directory.Exists(path))
+            if (CertificateStoreLocation.IsStorePath(path))
             {
-                WriteVerbose($"Reading certificate files in '{path}'.");
-                List<string> found;
-                try
+                ReadStore(path);
+            }
+            else if (Directory.Exists(path))
+            {
+                WriteVerbose($"Reading certificate files in '{path}'{(NoRecurse ? string.Empty : " and below")}.");
+                foreach (string file in CertificateFileFinder.Enumerate(path, !NoRecurse, ReportUnreadableFolder))
                 {
-                    found = Directory.EnumerateFiles(path)
-                        .Where(file => s_certificateExtensions.Contains(System.IO.Path.GetExtension(file),
-                            StringComparer.OrdinalIgnoreCase))
-                        .OrderBy(file => file, StringComparer.Ordinal)
-                        .ToList();
+                    ReadFile(file, quietIfNotCertificate: true);
+                    ReportProgress(path);
                 }
-                catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
-                {
-                    WriteError(new ErrorRecord(ex, "FolderUnreadable", ErrorCategory.PermissionDenied, path));
-                    continue;
-                }
-
-                fromFolders.AddRange(found);
-                files.AddRange(found);
             }
             else
             {
-                files.Add(path);
+                ReadFile(path, quietIfNotCertificate: false);
             }
         }
-
-        return files;
     }
+
+    protected override void EndProcessing()
+    {
+        if (_progress is not null)
+        {
+            _progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(_progress);
+        }
+
+        string summary = $"Get-StitchCertExpiry read {_read} certificate(s); {_needAttention} need attention.";
+        WriteVerbose(summary);
+        if (_eventLogUsable)
+        {
+            ExpiryEventLog.WriteSummary(summary);
+        }
+
+        if (FailOnReminder && _needAttention > 0)
+        {
+            var exception = new StitchMtlsException("CertificateReminderReached", FailureCategory.LimitsExceeded,
+                $"{_needAttention} certificate(s) have reached a reminder, expired or are not valid yet. Renew " +
+                "them (New-StitchRenewalRequest); the warnings above name each one.", null);
+            ThrowScriptTerminating(exception);
+        }
+    }
+
+    /// <summary>A progress bar for folder scans, updated every 500 files: the total is not known in advance.</summary>
+    private void ReportProgress(string folder)
+    {
+        if (_read % 500 != 0 || _read == 0)
+        {
+            return;
+        }
+
+        _progress ??= new ProgressRecord(1, "Reading certificates", "Starting") { PercentComplete = -1 };
+        _progress.StatusDescription = $"{_read} certificates read in '{folder}'";
+        WriteProgress(_progress);
+    }
+
+    private void ReportUnreadableFolder(string folder, Exception ex) =>
+        WriteError(new ErrorRecord(ex, "FolderUnreadable", ErrorCategory.PermissionDenied, folder));
 
     private IEnumerable<string> ResolvePattern(string pattern)
     {
+        if (CertificateStoreLocation.IsStorePath(pattern))
+        {
+            return new[] { pattern };
+        }
+
         try
         {
             return GetResolvedProviderPathFromPSPath(pattern, out _);
@@ -139,7 +201,31 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         }
     }
 
-    private void ReadFile(string file, DateTime now, bool quietIfNotCertificate)
+    private void ReadStore(string path)
+    {
+        IReadOnlyList<X509Certificate2> certificates;
+        try
+        {
+            CertificateStoreLocation location = CertificateStoreLocation.Parse(path);
+            WriteVerbose($"Reading the certificates in {location}.");
+            certificates = CertificateStore.Read(location);
+        }
+        catch (StitchMtlsException ex)
+        {
+            WriteFailure(ex);
+            return;
+        }
+
+        foreach (X509Certificate2 certificate in certificates)
+        {
+            using (certificate)
+            {
+                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays));
+            }
+        }
+    }
+
+    private void ReadFile(string file, bool quietIfNotCertificate)
     {
         IReadOnlyList<X509Certificate2> certificates;
         try
@@ -156,16 +242,23 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
             WriteFailure(ex);
             return;
         }
-        catch (IOException ex)
-        {
-            WriteError(new ErrorRecord(ex, "CertificateFileUnreadable", ErrorCategory.ReadError, file));
-            return;
-        }
 
-        Emit(ExpiryCalculator.Evaluate(ExpiryCalculator.SubjectCertificate(certificates), now, _reminderDays, file));
+        // Disposed at once: native certificate handles left to the finalizer make a large scan's memory grow.
+        try
+        {
+            X509Certificate2 subject = ExpiryCalculator.SubjectCertificate(certificates);
+            Emit(ExpiryCalculator.Evaluate(subject, _now, _reminderDays, file));
+        }
+        finally
+        {
+            foreach (X509Certificate2 certificate in certificates)
+            {
+                certificate.Dispose();
+            }
+        }
     }
 
-    private void ReadStore(DateTime now)
+    private void ReadStore()
     {
         Store.CertificateStorePath store;
         try
@@ -185,7 +278,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
                 X509Certificate2 certificate = ParameterSetName == ThumbprintSet
                     ? Store.StoreCertificates.FindByThumbprint(store, wanted)
                     : Store.StoreCertificates.FindNewestByCommonName(store, wanted);
-                Emit(ExpiryCalculator.Evaluate(certificate, now, _reminderDays,
+                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays,
                     store.WithThumbprint(certificate.Thumbprint).ToString()));
             }
             catch (StitchMtlsException ex)
@@ -197,17 +290,33 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
 
     private void Emit(StitchCertExpiry expiry)
     {
+        _read++;
+        if (ExpiringWithinDays is int within && expiry.DaysRemaining > within)
+        {
+            return;
+        }
+
         if (expiry.NeedsAttention)
         {
+            _needAttention++;
             string when = expiry.Status switch
             {
                 ExpiryCalculator.Expired => $"expired on {expiry.NotAfter:yyyy-MM-dd}",
                 ExpiryCalculator.NotYetValid => $"is not valid until {expiry.NotBefore:yyyy-MM-dd}",
                 _ => $"expires in {expiry.DaysRemaining} day(s), on {expiry.NotAfter:yyyy-MM-dd}",
             };
-            WriteWarning($"The certificate '{expiry.Subject}' {when} ({expiry.Status}).");
+            string where = expiry.Path is null ? string.Empty : $" in '{expiry.Path}'";
+            string message = $"The certificate '{expiry.Subject}'{where} {when} ({expiry.Status}).";
+            WriteWarning(message);
+            if (_eventLogUsable)
+            {
+                ExpiryEventLog.WriteExpiry(expiry, $"{message} Thumbprint {expiry.Thumbprint}.");
+            }
         }
 
-        WriteObject(expiry);
+        if (WritesObjects)
+        {
+            WriteObject(expiry);
+        }
     }
 }

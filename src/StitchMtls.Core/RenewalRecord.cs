@@ -1,0 +1,79 @@
+using System;
+using System.IO;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace StitchMtls;
+
+/// <summary>
+/// A pending renewal, written by New-StitchRenewalRequest as <c>&lt;name&gt;.renewal.json</c> next to the current
+/// certificate and read by Complete-StitchRenewal. It holds paths, the subject and public values only: never key
+/// material or a password.
+/// </summary>
+public sealed class RenewalRecord
+{
+    public const int CurrentVersion = 1;
+
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public int Version { get; init; } = CurrentVersion;
+
+    public required DateTime CreatedUtc { get; init; }
+
+    public required string CommonName { get; init; }
+
+    /// <summary>The subject as text, for people.</summary>
+    public required string Subject { get; init; }
+
+    /// <summary>The subject's DER encoding, base64: the renewed certificate must carry exactly these bytes.</summary>
+    public required string SubjectDer { get; init; }
+
+    public required string CertificatePath { get; init; }
+
+    public required string KeyPath { get; init; }
+
+    public required string CurrentThumbprint { get; init; }
+
+    public required string PendingKeyPath { get; init; }
+
+    public required string CsrPath { get; init; }
+
+    public required string PublicKeySha256 { get; init; }
+
+    public required int KeySize { get; init; }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, s_json);
+
+    /// <exception cref="StitchMtlsException"><c>RenewalNotFound</c> or <c>RenewalRecordInvalid</c>.</exception>
+    public static RenewalRecord Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new StitchMtlsException("RenewalNotFound", FailureCategory.ObjectNotFound,
+                $"There is no pending renewal: '{path}' does not exist. Start one with New-StitchRenewalRequest " +
+                "-CertificatePath <current chain>.", path);
+        }
+
+        try
+        {
+            RenewalRecord? record = JsonSerializer.Deserialize<RenewalRecord>(
+                CertificateFile.ReadAllBytes(path, "RenewalRecordUnreadable"), s_json);
+            if (record is null || record.Version != CurrentVersion)
+            {
+                throw new JsonException($"Version {record?.Version} is not {CurrentVersion}.");
+            }
+
+            return record;
+        }
+        catch (JsonException ex)
+        {
+            throw new StitchMtlsException("RenewalRecordInvalid", FailureCategory.InvalidData,
+                $"The renewal record '{path}' cannot be read ({ex.Message}). Start the renewal again with " +
+                "New-StitchRenewalRequest -Force.", path, ex);
+        }
+    }
+}

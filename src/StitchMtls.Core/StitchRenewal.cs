@@ -1,0 +1,67 @@
+using System;
+
+namespace StitchMtls;
+
+/// <summary>What New-StitchRenewalRequest made: the pending key, the CSR to send to Stitch and the record.</summary>
+public sealed class StitchRenewalRequest
+{
+    public required string CommonName { get; init; }
+
+    public required string Subject { get; init; }
+
+    public required string CurrentThumbprint { get; init; }
+
+    public required DateTime CurrentNotAfter { get; init; }
+
+    public required int KeySize { get; init; }
+
+    /// <summary>The current chain, which keeps working until the renewal is completed.</summary>
+    public required string CertificatePath { get; init; }
+
+    public required string KeyPath { get; init; }
+
+    public required string PendingKeyPath { get; init; }
+
+    public required string CsrPath { get; init; }
+
+    public required string RecordPath { get; init; }
+
+    public required KeyProtection KeyProtection { get; init; }
+
+    public required string PublicKeySha256 { get; init; }
+
+    /// <summary>The CSR itself (public information: it holds no secret).</summary>
+    public required string CsrPem { get; init; }
+}
+
+/// <summary>What Complete-StitchRenewal or Undo-StitchRenewal left as the current certificate.</summary>
+public sealed class StitchRenewal
+{
+    /// <summary><c>Completed</c> or <c>Undone</c>.</summary>
+    public required string Action { get; init; }
+
+    public required string CommonName { get; init; }
+
+    public required string Subject { get; init; }
+
+    public required string Thumbprint { get; init; }
+
+    public required DateTime NotAfter { get; init; }
+
+    public required int DaysRemaining { get; init; }
+
+    public required string PreviousThumbprint { get; init; }
+
+    public required DateTime PreviousNotAfter { get; init; }
+
+    public required string CertificatePath { get; init; }
+
+    public required string KeyPath { get; init; }
+
+    public required string PreviousCertificatePath { get; init; }
+
+    public required string PreviousKeyPath { get; init; }
+
+    /// <summary>The handshake run before the switch; null with -SkipTest and for Undo.</summary>
+    public StitchMtlsTestResult? TestResult { get; init; }
+}

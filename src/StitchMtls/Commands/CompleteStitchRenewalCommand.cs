@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace StitchMtls.Commands;
+
+/// <summary>
+/// Installs the renewed chain beside the current one, tests it against a gateway, and only then switches it in.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Complete, "StitchRenewal", DefaultParameterSetName = PathSet, SupportsShouldProcess = true,
+    ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(StitchRenewal))]
+public sealed class CompleteStitchRenewalCommand : StitchCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    private readonly List<string> _signedPaths = new();
+
+    /// <summary>The signed chain Stitch sent for the renewal CSR.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+    [SupportsWildcards]
+    public string[] Path { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    public string[] LiteralPath { get; set; } = null!;
+
+    /// <summary>The current chain file, the one New-StitchRenewalRequest was given.</summary>
+    [Parameter(Mandatory = true)]
+    [Alias("ChainPath")]
+    public string CertificatePath { get; set; } = null!;
+
+    [Parameter]
+    public string? KeyPath { get; set; }
+
+    /// <summary>The password of the pending renewal key, when New-StitchRenewalRequest encrypted it.</summary>
+    [Parameter]
+    public SecureString? KeyPassword { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
+    public string Endpoint { get; set; } = "Secure";
+
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    [Parameter]
+    public string? ServerCertificateAuthority { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    [Parameter]
+    public Uri? Proxy { get; set; }
+
+    [Parameter]
+    [Credential]
+    public PSCredential? ProxyCredential { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
+    /// <summary>Switch without testing the renewed certificate against a gateway.</summary>
+    [Parameter]
+    public SwitchParameter SkipTest { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == LiteralPathSet)
+        {
+            _signedPaths.AddRange(LiteralPath.Select(ToFileSystemPath));
+            return;
+        }
+
+        foreach (string pattern in Path)
+        {
+            try
+            {
+                _signedPaths.AddRange(GetResolvedProviderPathFromPSPath(pattern, out _));
+            }
+            catch (ItemNotFoundException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "CertificateFileNotFound", ErrorCategory.ObjectNotFound,
+                    pattern));
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        char[] password = Reveal(KeyPassword);
+        try
+        {
+            RenewalPaths paths = RenewalPaths.For(ToFileSystemPath(CertificatePath),
+                KeyPath is null ? null : ToFileSystemPath(KeyPath));
+            Func<ClientCertificate, ConnectionTestOptions>? testOptions = SkipTest ? null : TestOptions();
+            var log = new DirectLog(this);
+            using RenewalCompletion completion = CertificateRenewal.PrepareCompletion(paths, _signedPaths, password,
+                DateTime.UtcNow, log);
+            string test = SkipTest ? "without a test" : $"after a handshake with {Endpoint}";
+            if (!ShouldProcess(paths.CertificatePath,
+                $"Switch to the renewed certificate {completion.Leaf.Thumbprint} {test}, keeping the current one " +
+                "as *.previous"))
+            {
+                return;
+            }
+
+            if (SkipTest)
+            {
+                WriteWarning("-SkipTest: the renewed certificate is switched in without a test. Run " +
+                    "Test-StitchMtls now; Undo-StitchRenewal switches back while the previous one is valid.");
+            }
+
+            StitchRenewal renewal = RunWithPipelineLog((pipelineLog, token) =>
+                    completion.CompleteAsync(testOptions, DateTime.UtcNow, pipelineLog, token),
+                $"Completing the renewal of {completion.Leaf.GetNameInfo(X509NameType.SimpleName, false)}");
+            WriteObject(renewal);
+        }
+        catch (StitchMtlsException ex)
+        {
+            ThrowFailure(ex);
+        }
+        finally
+        {
+            Array.Clear(password);
+        }
+    }
+
+    private Func<ClientCertificate, ConnectionTestOptions> TestOptions()
+    {
+        StitchEndpoint endpoint = StitchEndpoint.Resolve(Endpoint);
+        X509Certificate2Collection? authorities = ServerCertificateAuthority is null
+            ? null
+            : new X509Certificate2Collection(CertificateFile.Load(ToFileSystemPath(ServerCertificateAuthority))
+                .ToArray());
+        ClientCredential? credential = Credential is null
+            ? null
+            : new ClientCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
+        return certificate => new ConnectionTestOptions
+        {
+            Endpoint = endpoint,
+            Certificate = certificate,
+            ServerCertificateAuthority = authorities,
+            Credential = credential,
+            Timeout = TimeSpan.FromSeconds(TimeoutSec),
+            Proxy = Proxy,
+            ProxyCredential = ProxyCredential?.GetNetworkCredential(),
+            NoProxy = NoProxy,
+        };
+    }
+}
