@@ -21,7 +21,7 @@ internal static class ApiFailure
         Uri? proxy)
     {
         string where = target.GetLeftPart(UriPartial.Path);
-        if (Find<ServerCertificateException>(exception) is { } untrusted)
+        if (ExceptionChain.Find<ServerCertificateException>(exception) is { } untrusted)
         {
             return proxy is null
                 ? new StitchMtlsException("ServerCertificateUntrusted", FailureCategory.SecurityError,
@@ -32,7 +32,7 @@ internal static class ApiFailure
                     $"{target.Host} to be exempted from TLS inspection.", where, exception);
         }
 
-        if (Find<ProxyTunnelException>(exception) is { } tunnel)
+        if (ExceptionChain.Find<ProxyTunnelException>(exception) is { } tunnel)
         {
             return new StitchMtlsException(tunnel.DiagnosisId, FailureCategory.ConnectionError, tunnel.Message, where,
                 exception);
@@ -45,7 +45,7 @@ internal static class ApiFailure
                 "stage of the connection.", where, exception);
         }
 
-        if (Find<SocketException>(exception) is { SocketErrorCode: SocketError.ConnectionRefused })
+        if (ExceptionChain.Find<SocketException>(exception) is { SocketErrorCode: SocketError.ConnectionRefused })
         {
             return new StitchMtlsException("ConnectionRefused", FailureCategory.ConnectionError,
                 $"The connection to {(proxy is null ? target.Authority : proxy.Authority + " (the proxy)")} was " +
@@ -54,7 +54,7 @@ internal static class ApiFailure
         }
 
         return new StitchMtlsException("ConnectionFailed", FailureCategory.ConnectionError,
-            $"The request to {where} failed: {Innermost(exception).Message} Run Test-StitchMtls with the same " +
+            $"The request to {where} failed: {ExceptionChain.Innermost(exception).Message} Run Test-StitchMtls with the same " +
             "certificate for a diagnosis.", where, exception);
     }
 
@@ -62,28 +62,4 @@ internal static class ApiFailure
         new("RequestTimeout", FailureCategory.OperationTimeout, $"No complete answer from {target.Authority} within " +
             $"{timeout.TotalSeconds:0} s (-TimeoutSec), retries included. Retry with a longer -TimeoutSec; if it " +
             "persists, run Test-StitchMtls.", target.GetLeftPart(UriPartial.Path));
-
-    public static T? Find<T>(Exception exception) where T : Exception
-    {
-        for (Exception? current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is T match)
-            {
-                return match;
-            }
-        }
-
-        return null;
-    }
-
-    private static Exception Innermost(Exception exception)
-    {
-        Exception current = exception;
-        while (current.InnerException is not null)
-        {
-            current = current.InnerException;
-        }
-
-        return current;
-    }
 }

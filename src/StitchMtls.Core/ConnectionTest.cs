@@ -319,7 +319,7 @@ public sealed class ConnectionTest : IConnectionNarration
             return TimedOut();
         }
 
-        if (Find<ProxyTunnelException>(exception) is { } proxyFailure)
+        if (ExceptionChain.Find<ProxyTunnelException>(exception) is { } proxyFailure)
         {
             Fail(proxyFailure.Message);
             return Result(false, proxyFailure.DiagnosisId, proxyFailure.Message, proxyFailure.Status);
@@ -330,7 +330,7 @@ public sealed class ConnectionTest : IConnectionNarration
             return ConnectFailed(exception);
         }
 
-        if (Find<ServerCertificateException>(exception) is { } rejected)
+        if (ExceptionChain.Find<ServerCertificateException>(exception) is { } rejected)
         {
             return ServerCertificateRejected(rejected.Message);
         }
@@ -348,9 +348,9 @@ public sealed class ConnectionTest : IConnectionNarration
 
         if (_current == ConnectionStage.Tls)
         {
-            FailStage(ConnectionStage.Tls, "The TLS handshake failed: " + Innermost(exception).Message);
+            FailStage(ConnectionStage.Tls, "The TLS handshake failed: " + ExceptionChain.Innermost(exception).Message);
             return Result(false, "HandshakeFailure", "The TLS handshake failed without a TLS alert (" +
-                Innermost(exception).Message + "). Check that the endpoint speaks TLS 1.2 or 1.3 and that no proxy " +
+                ExceptionChain.Innermost(exception).Message + "). Check that the endpoint speaks TLS 1.2 or 1.3 and that no proxy " +
                 "or firewall interferes.");
         }
 
@@ -362,9 +362,9 @@ public sealed class ConnectionTest : IConnectionNarration
                 "behave: check that the certificate chains to the CA Stitch issued it from.");
         }
 
-        FailStage(_current, "The request failed: " + Innermost(exception).Message);
+        FailStage(_current, "The request failed: " + ExceptionChain.Innermost(exception).Message);
         return Result(false, "HttpError", $"The connection failed during the {_current} stage: " +
-            Innermost(exception).Message);
+            ExceptionChain.Innermost(exception).Message);
     }
 
     private StitchMtlsTestResult ServerCertificateRejected(string problem)
@@ -408,7 +408,7 @@ public sealed class ConnectionTest : IConnectionNarration
 
     private StitchMtlsTestResult ConnectFailed(Exception exception)
     {
-        SocketException? socket = Find<SocketException>(exception);
+        SocketException? socket = ExceptionChain.Find<SocketException>(exception);
         string target = $"{ConnectHost}:{ConnectPort}";
         string via = _proxy is null ? string.Empty : " (the proxy)";
         string check = _proxy is null ? "-Endpoint and the port" : "-Proxy (or HTTPS_PROXY)";
@@ -422,9 +422,9 @@ public sealed class ConnectionTest : IConnectionNarration
                 $"The host name '{ConnectHost}' could not be resolved. Check DNS on this machine."),
             SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target, AddressToAllow,
                 Target.Port, _options.Timeout.TotalSeconds)),
-            _ => ("ConnectFailed", $"Could not connect to {target}{via}: {Innermost(exception).Message}"),
+            _ => ("ConnectFailed", $"Could not connect to {target}{via}: {ExceptionChain.Innermost(exception).Message}"),
         };
-        FailStage(_current, Innermost(exception).Message);
+        FailStage(_current, ExceptionChain.Innermost(exception).Message);
         return Result(false, id, text);
     }
 
@@ -496,28 +496,4 @@ public sealed class ConnectionTest : IConnectionNarration
 
     private static string TokenType(JsonElement json) =>
         json.TryGetProperty("token_type", out JsonElement type) ? type.GetString() ?? "bearer" : "bearer";
-
-    private static T? Find<T>(Exception exception) where T : Exception
-    {
-        for (Exception? current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is T match)
-            {
-                return match;
-            }
-        }
-
-        return null;
-    }
-
-    private static Exception Innermost(Exception exception)
-    {
-        Exception current = exception;
-        while (current.InnerException is not null)
-        {
-            current = current.InnerException;
-        }
-
-        return current;
-    }
 }
