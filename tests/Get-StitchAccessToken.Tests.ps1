@@ -70,6 +70,28 @@ Describe 'Get-StitchAccessToken' {
         $shown | Should -Not -BeLike "*$issued*"
     }
 
+    It 'leaves the token out of Export-Clixml and of the serialisation remoting and jobs use' {
+        $token = Get-StitchAccessToken @connection -Credential $credential -Force
+        $issued = @(Get-TestGatewayIssuedToken -Gateway $gateway)[-1]
+        $hex = -join ([System.Text.Encoding]::Unicode.GetBytes($issued) | ForEach-Object { $_.ToString('x2') })
+        $file = Join-Path $TestDrive 'token.xml'
+        $nested = Join-Path $TestDrive 'nested.xml'
+
+        $token | Export-Clixml -LiteralPath $file
+        @{ Saved = $token; List = @($token) } | Export-Clixml -LiteralPath $nested -Depth 5
+        $remoting = [System.Management.Automation.PSSerializer]::Serialize($token, 5)
+
+        foreach ($text in (Get-Content -LiteralPath $file -Raw), (Get-Content -LiteralPath $nested -Raw), $remoting) {
+            $text | Should -Not -BeLike "*$issued*"
+            $text | Should -Not -BeLike "*$hex*"
+            $text | Should -Not -BeLike '*N="AccessToken"*'
+        }
+        $imported = Import-Clixml -LiteralPath $file
+        $imported.ClientId | Should -Be $clientId
+        $imported.ExpiresOn | Should -Be $token.ExpiresOn
+        $imported.PSObject.Properties.Name | Should -Not -Contain 'AccessToken'
+    }
+
     It 'reuses the session''s token until it is told -Force' {
         $first = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
         $before = Get-TokenRequestCount
