@@ -54,7 +54,10 @@ public sealed class StitchApiClient
     }
 
     /// <summary>Sends a GraphQL request and returns its data and errors.</summary>
-    /// <exception cref="StitchMtlsException">The call failed before a GraphQL answer came.</exception>
+    /// <exception cref="StitchMtlsException">
+    /// <c>JsonValueNotSerializable</c> for variables JSON cannot hold, or the call failed before a GraphQL answer
+    /// came.
+    /// </exception>
     public Task<GraphQLResponse> QueryAsync(GraphQLRequest request, CancellationToken cancellationToken)
     {
         var target = new Uri(_api, "graphql");
@@ -69,7 +72,18 @@ public sealed class StitchApiClient
             payload["variables"] = request.Variables;
         }
 
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(payload);
+        byte[] body;
+        try
+        {
+            body = JsonSerializer.SerializeToUtf8Bytes(payload);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            throw new StitchMtlsException("JsonValueNotSerializable", FailureCategory.InvalidArgument, "The GraphQL " +
+                $"variables cannot be sent as JSON: {ex.Message} Give hashtables, lists, strings, finite numbers, " +
+                "booleans and null.", "-Variables", ex);
+        }
+
         return WithTokenAsync(target, async (token, cancel) =>
         {
             (int status, string text) = await SendAsync(HttpMethod.Post, target, body, token, cancel)

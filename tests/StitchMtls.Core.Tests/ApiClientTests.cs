@@ -197,6 +197,25 @@ public class ApiClientTests
             }, pool)).ErrorId);
     }
 
+    [Fact]
+    public async Task RefusesVariablesJsonCannotHoldWithAStableErrorId()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        (StitchApiClient client, _) = CreateClient(server);
+        var request = new GraphQLRequest
+        {
+            Query = "{ __typename }",
+            Variables = new Dictionary<string, object?> { ["amount"] = double.NaN },
+        };
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            client.QueryAsync(request, CancellationToken.None));
+
+        Assert.Equal("JsonValueNotSerializable", failure.ErrorId);
+        Assert.Equal(FailureCategory.InvalidArgument, failure.Category);
+        Assert.Empty(server.Requests);
+    }
+
     private static Func<LoopbackRequest, LoopbackResponse> Answer(Func<LoopbackRequest, LoopbackResponse> api)
     {
         int issued = 0;
