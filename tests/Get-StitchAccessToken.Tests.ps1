@@ -105,6 +105,31 @@ Describe 'Get-StitchAccessToken' {
         $forced | Should -Not -Be $first
     }
 
+    It 'checks the server certificate and the proxy of each call, also when the session holds a token' {
+        $null = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
+        $untrusted = $connection.Clone()
+        $untrusted.Remove('ServerCertificateAuthority')
+        $proxied = $connection.Clone()
+        $proxied.Proxy = 'http://127.0.0.1:1'
+
+        { Get-StitchAccessToken @untrusted -Credential $credential -Scope client_refund -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ServerCertificateUntrusted,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        { Get-StitchAccessToken @proxied -Credential $credential -Scope client_refund -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConnectionRefused,StitchMtls.Commands.GetStitchAccessTokenCommand'
+    }
+
+    It 'refuses a client certificate without its key even when the session has a connection for it' {
+        $null = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
+        $public = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($client.LeafPath)
+        $parameters = $connection.Clone()
+        $parameters.Remove('CertificatePath')
+        $parameters.Remove('KeyPath')
+
+        { Get-StitchAccessToken @parameters -Certificate $public -Credential $credential -Scope client_refund `
+                -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PrivateKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
+    }
+
     It 'keeps one token per set of scopes' {
         $refund = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
         $disbursement = Get-StitchAccessToken @connection -Credential $credential -Scope client_disbursement
@@ -181,6 +206,20 @@ Describe 'Get-StitchAccessToken' {
             Get-StitchAccessToken @connection -ClientId $clientId -Force -ErrorAction Stop `
                 -ClientAssertionCertificate (Get-SigningCertificate $unregistered)
         } | Should -Throw -ErrorId 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
+    }
+
+    It 'refuses the assertion certificate without its key even after the key fetched a token' {
+        $null = Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate (
+            Get-SigningCertificate $client)
+        $public = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($client.LeafPath)
+        $before = Get-TokenRequestCount
+
+        { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $public -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClientAssertionKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $client.LeafPath `
+                -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClientAssertionKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        Get-TokenRequestCount | Should -Be $before
     }
 
     It 'has the gateway refuse an assertion with <Case>' -TestCases @(

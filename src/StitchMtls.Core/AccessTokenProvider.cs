@@ -33,9 +33,12 @@ public sealed class AccessTokenRequest
 /// for the session: a token is reused until <see cref="RenewalMargin"/> before it expires.
 /// </summary>
 /// <remarks>
-/// The cache is keyed by client_id, the requested scopes, the certificate thumbprint and the token endpoint, as
-/// Stitch binds a token to them; and also by a keyed hash of the client secret (or the assertion certificate), so
-/// a wrong secret never gets the token a right one fetched earlier. The cache is process-wide.
+/// The cache is keyed by client_id, the requested scopes and the token endpoint, as Stitch binds a token to
+/// them; by the connection pool, that is the client certificate, the server CAs and the proxy settings, so a
+/// cached token never skips the server-trust check or the proxy a call asks for; and by proof of the client's
+/// credential: a keyed hash of the client secret, or of a signature only the assertion certificate's private
+/// key can make. A wrong secret, or the assertion certificate without its key, never gets the token a right one
+/// fetched earlier. The cache is process-wide.
 /// </remarks>
 public sealed class AccessTokenProvider
 {
@@ -50,7 +53,10 @@ public sealed class AccessTokenProvider
     private readonly AccessTokenRequest _request;
     private readonly string _cacheKey;
 
-    /// <exception cref="StitchMtlsException"><c>EndpointHasNoTokenEndpoint</c>, <c>CredentialMissing</c>.</exception>
+    /// <exception cref="StitchMtlsException">
+    /// <c>EndpointHasNoTokenEndpoint</c>, <c>CredentialMissing</c>, <c>ClientAssertionKeyMissing</c>,
+    /// <c>ClientAssertionKeyUnsupported</c>.
+    /// </exception>
     public AccessTokenProvider(AccessTokenRequest request, MtlsConnectionPool pool)
     {
         TokenUri = request.Endpoint.TokenUri ?? throw new StitchMtlsException("EndpointHasNoTokenEndpoint",
@@ -66,11 +72,12 @@ public sealed class AccessTokenProvider
 
         _request = request;
         Pool = pool;
+        // Checked here, before any cache lookup, so the answer never depends on what ran earlier in the session.
         string proof = request.AssertionCertificate is not null
-            ? "jwt:" + request.AssertionCertificate.Thumbprint
+            ? "jwt:" + ClientAssertion.ProveKeyPossession(request.AssertionCertificate)
             : "secret:" + SecretFingerprint.Of(request.ClientSecret);
         string scopes = string.Join(' ', request.Scopes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
-        _cacheKey = string.Join("\n", request.ClientId, scopes, pool.CertificateThumbprint, TokenUri, proof);
+        _cacheKey = string.Join("\n", request.ClientId, scopes, TokenUri, proof, pool.SessionKey);
     }
 
     public string ClientId => _request.ClientId;

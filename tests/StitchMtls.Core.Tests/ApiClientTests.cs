@@ -198,6 +198,61 @@ public class ApiClientTests
     }
 
     [Fact]
+    public async Task GivesTheCachedTokenOnlyToACallerHoldingTheAssertionKey()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        MtlsConnectionPool pool = NewPool();
+        using var key = RSA.Create(2048);
+        using X509Certificate2 publicOnly = TestPki.Shared.IssueLeaf(key, "jwt.example.com");
+        using X509Certificate2 withKey = publicOnly.CopyWithPrivateKey(key);
+        StitchEndpoint endpoint = StitchEndpoint.Resolve(server.Uri.ToString());
+        AccessTokenRequest Request(X509Certificate2 certificate) => new()
+        {
+            Endpoint = endpoint,
+            ClientId = "client",
+            AssertionCertificate = certificate,
+        };
+        await new AccessTokenProvider(Request(withKey), pool).GetAsync(false, s_timeout, NullOperationLog.Instance,
+            default);
+
+        var failure = Assert.Throws<StitchMtlsException>(() => new AccessTokenProvider(Request(publicOnly), pool));
+
+        Assert.Equal("ClientAssertionKeyMissing", failure.ErrorId);
+        Assert.Single(server.Requests, request => request.Path == "/connect/token");
+    }
+
+    [Fact]
+    public async Task KeysTheCachedTokenByTheConnectionSettingsToo()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "api-test.example.com");
+        using X509Certificate2 withKey = leaf.CopyWithPrivateKey(key);
+        MtlsConnectionPool PoolTrusting(params X509Certificate2[] authorities) => MtlsConnectionPool.ForSession(
+            new MtlsConnectionSettings
+            {
+                Certificate = ClientCertificate.FromCertificate(new X509Certificate2(withKey),
+                    new[] { TestPki.Shared.Intermediate }),
+                ServerCertificateAuthority = new X509Certificate2Collection(authorities),
+                NoProxy = true,
+            });
+        StitchEndpoint endpoint = StitchEndpoint.Resolve(server.Uri.ToString());
+        var request = new AccessTokenRequest { Endpoint = endpoint, ClientId = "client", ClientSecret = "secret" };
+
+        StitchAccessToken first = await new AccessTokenProvider(request, PoolTrusting(TestPki.Shared.Root))
+            .GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        StitchAccessToken again = await new AccessTokenProvider(request, PoolTrusting(TestPki.Shared.Root))
+            .GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        StitchAccessToken other = await new AccessTokenProvider(request,
+            PoolTrusting(TestPki.Shared.Root, TestPki.Shared.Intermediate))
+            .GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+
+        Assert.Same(first, again);
+        Assert.NotSame(first, other);
+        Assert.Equal(2, server.Requests.Count(request => request.Path == "/connect/token"));
+    }
+
+    [Fact]
     public async Task RefusesVariablesJsonCannotHoldWithAStableErrorId()
     {
         using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
@@ -247,6 +302,13 @@ public class ApiClientTests
             backoff: TimeSpan.FromMilliseconds(10));
         return (client, tokens);
     }
+
+    private static MtlsConnectionPool NewPool() => MtlsConnectionPool.ForSession(new MtlsConnectionSettings
+    {
+        Certificate = NewClientCertificate(),
+        ServerCertificateAuthority = new X509Certificate2Collection(TestPki.Shared.Root),
+        NoProxy = true,
+    });
 
     /// <summary>A new leaf each time, so each test has a pool and a token cache entry of its own.</summary>
     private static ClientCertificate NewClientCertificate()
