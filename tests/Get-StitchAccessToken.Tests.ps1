@@ -167,13 +167,15 @@ Describe 'Get-StitchAccessToken' {
         "$($errors[0])" | Should -Not -BeLike "*$secret*"
     }
 
-    It 'names every RFC 6749 error code <Code> in the ErrorId as <ErrorId>' -TestCases @(
+    It 'names the OAuth error code <Code> in the ErrorId as <ErrorId>, and no other' -TestCases @(
         @{ Code = 'invalid_request'; ErrorId = 'TokenInvalidRequest'; Category = 'InvalidArgument' }
         @{ Code = 'invalid_client'; ErrorId = 'TokenInvalidClient'; Category = 'AuthenticationError' }
         @{ Code = 'invalid_grant'; ErrorId = 'TokenInvalidGrant'; Category = 'AuthenticationError' }
         @{ Code = 'unauthorized_client'; ErrorId = 'TokenUnauthorizedClient'; Category = 'AuthenticationError' }
         @{ Code = 'unsupported_grant_type'; ErrorId = 'TokenUnsupportedGrantType'; Category = 'InvalidArgument' }
         @{ Code = 'invalid_scope'; ErrorId = 'TokenInvalidScope'; Category = 'InvalidArgument' }
+        @{ Code = 'access_denied'; ErrorId = 'TokenAccessDenied'; Category = 'PermissionDenied' }
+        @{ Code = 'weird_custom_error'; ErrorId = 'TokenRequestFailed'; Category = 'InvalidOperation' }
     ) {
         Set-TestGatewayTokenError -Gateway $gateway -Pki $pki -Client $client -Code $Code
         $errors = $null
@@ -184,6 +186,37 @@ Describe 'Get-StitchAccessToken' {
         $errors[0].FullyQualifiedErrorId | Should -Be "$ErrorId,StitchMtls.Commands.GetStitchAccessTokenCommand"
         $errors[0].CategoryInfo.Category | Should -Be $Category
         "$($errors[0])" | Should -BeLike "*$Code*"
+    }
+
+    It 'retries <Code> from the token endpoint with backoff and then succeeds' -TestCases @(
+        @{ Code = 'server_error' }
+        @{ Code = 'temporarily_unavailable' }
+    ) {
+        Set-TestGatewayTokenError -Gateway $gateway -Pki $pki -Client $client -Code $Code
+        $before = Get-TokenRequestCount
+
+        $output = Get-StitchAccessToken @connection -Credential $credential -Force -Verbose 4>&1
+
+        @($output | Where-Object { $_ -is [StitchMtls.StitchAccessToken] }) | Should -HaveCount 1
+        Get-TokenRequestCount | Should -Be ($before + 2)
+        $narration = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $narration -join "`n" | Should -Match "(?m)^HTTP 5\d\d \($Code\) from /connect/token; retry 1 of 3 in "
+    }
+
+    It 'reports a token endpoint that stays unavailable as ResourceUnavailable after three retries' {
+        Set-TestGatewayTokenError -Gateway $gateway -Pki $pki -Client $client -Code 'temporarily_unavailable' -Times 4
+        $before = Get-TokenRequestCount
+        $errors = $null
+
+        $token = Get-StitchAccessToken @connection -Credential $credential -Force -ErrorVariable errors `
+            -ErrorAction SilentlyContinue
+
+        $token | Should -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'TokenTemporarilyUnavailable,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        "$($errors[0])" | Should -BeLike '*Try again later*'
+        Get-TokenRequestCount | Should -Be ($before + 4)
     }
 
     It 'authenticates with private_key_jwt, sending no secret' {
@@ -201,11 +234,17 @@ Describe 'Get-StitchAccessToken' {
         $token.ClientAuthentication | Should -Be 'private_key_jwt'
     }
 
-    It 'is refused when the assertion is signed by a key the client did not register' {
-        {
-            Get-StitchAccessToken @connection -ClientId $clientId -Force -ErrorAction Stop `
-                -ClientAssertionCertificate (Get-SigningCertificate $unregistered)
-        } | Should -Throw -ErrorId 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
+    It 'is refused when the assertion is signed by a key the client did not register, naming that certificate' {
+        $signing = Get-SigningCertificate $unregistered
+        $errors = $null
+
+        $null = Get-StitchAccessToken @connection -ClientId $clientId -Force -ClientAssertionCertificate $signing `
+            -ErrorVariable errors -ErrorAction SilentlyContinue
+
+        $errors[0].FullyQualifiedErrorId | Should -Be 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        "$($errors[0])" | Should -BeLike "*$($signing.Thumbprint)*"
+        "$($errors[0])" | Should -BeLike '*-ClientAssertionCertificate*'
+        "$($errors[0])" | Should -Not -BeLike '*-Credential*'
     }
 
     It 'refuses the assertion certificate without its key even after the key fetched a token' {
@@ -220,6 +259,17 @@ Describe 'Get-StitchAccessToken' {
                 -ErrorAction Stop } |
             Should -Throw -ErrorId 'ClientAssertionKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
         Get-TokenRequestCount | Should -Be $before
+    }
+
+    It 'warns that the assertion certificate has expired' {
+        $warnings = $null
+
+        $null = Get-StitchAccessToken @connection -ClientId $clientId -Force -WarningVariable warnings `
+            -WarningAction SilentlyContinue -ErrorAction SilentlyContinue `
+            -ClientAssertionCertificate (Get-SigningCertificate $expired)
+
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike "*client assertion certificate*expired on*"
     }
 
     It 'has the gateway refuse an assertion with <Case>' -TestCases @(

@@ -252,6 +252,115 @@ public class ApiClientTests
         Assert.Equal(2, server.Requests.Count(request => request.Path == "/connect/token"));
     }
 
+    [Theory]
+    [InlineData(500, "server_error")]
+    [InlineData(503, "temporarily_unavailable")]
+    [InlineData(400, "temporarily_unavailable")]
+    [InlineData(503, null)]
+    public async Task RetriesATransientTokenFailureThenSucceeds(int status, string? code)
+    {
+        int requests = 0;
+        using var server = new LoopbackApiServer(TestPki.Shared, request =>
+            Interlocked.Increment(ref requests) == 1
+                ? new LoopbackResponse(status, code is null ? "{}" : $"{{\"error\":\"{code}\"}}")
+                : new LoopbackResponse(200, TokenBody.Replace("{0}", "1")));
+        AccessTokenProvider tokens = NewTokenProvider(server);
+        var log = new RecordingLog();
+
+        StitchAccessToken token = await tokens.GetAsync(false, s_timeout, log, default);
+
+        Assert.Equal("client_refund", token.Scope);
+        Assert.Equal(2, requests);
+        Assert.Contains(log.VerboseMessages, message =>
+            message.StartsWith($"HTTP {status}", StringComparison.Ordinal) && message.Contains("retry 1 of 3"));
+    }
+
+    [Theory]
+    [InlineData("server_error", "TokenServerError")]
+    [InlineData("temporarily_unavailable", "TokenTemporarilyUnavailable")]
+    public async Task ReportsATransientTokenFailureAsUnavailableAfterTheRetries(string code, string errorId)
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared,
+            _ => new LoopbackResponse(503, $"{{\"error\":\"{code}\"}}"));
+        AccessTokenProvider tokens = NewTokenProvider(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal(errorId, failure.ErrorId);
+        Assert.Equal(FailureCategory.ResourceUnavailable, failure.Category);
+        Assert.Contains("Try again later", failure.Message);
+        Assert.Equal(1 + StitchApiClient.MaxRetries, server.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData("weird_custom_error", "TokenRequestFailed", FailureCategory.InvalidOperation)]
+    [InlineData("invalid_grant", "TokenInvalidGrant", FailureCategory.AuthenticationError)]
+    [InlineData("access_denied", "TokenAccessDenied", FailureCategory.PermissionDenied)]
+    [InlineData("invalid_request", "TokenInvalidRequest", FailureCategory.InvalidArgument)]
+    public async Task NamesOnlyRfcErrorCodesInTheErrorId(string code, string errorId, FailureCategory category)
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared,
+            _ => new LoopbackResponse(400, $"{{\"error\":\"{code}\"}}"));
+        AccessTokenProvider tokens = NewTokenProvider(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal(errorId, failure.ErrorId);
+        Assert.Equal(category, failure.Category);
+        Assert.Contains(code, failure.Message);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task NamesTheAssertionCertificateWhenPrivateKeyJwtIsRefused()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, _ => new LoopbackResponse(401,
+            "{\"error\":\"invalid_client\",\"error_description\":\"signature does not verify\"}"));
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "jwt.example.com");
+        using X509Certificate2 signing = leaf.CopyWithPrivateKey(key);
+        var tokens = new AccessTokenProvider(new AccessTokenRequest
+        {
+            Endpoint = StitchEndpoint.Resolve(server.Uri.ToString()),
+            ClientId = "client",
+            AssertionCertificate = signing,
+        }, NewPool());
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal("TokenInvalidClient", failure.ErrorId);
+        Assert.Contains("-ClientAssertionCertificate", failure.Message);
+        Assert.Contains(signing.Thumbprint, failure.Message);
+        Assert.DoesNotContain("-Credential", failure.Message);
+        Assert.DoesNotContain("secret", failure.Message);
+    }
+
+    [Fact]
+    public async Task WarnsThatTheAssertionCertificateHasExpired()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "jwt.example.com",
+            DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        using X509Certificate2 signing = leaf.CopyWithPrivateKey(key);
+        var tokens = new AccessTokenProvider(new AccessTokenRequest
+        {
+            Endpoint = StitchEndpoint.Resolve(server.Uri.ToString()),
+            ClientId = "client",
+            AssertionCertificate = signing,
+        }, NewPool());
+        var log = new RecordingLog();
+
+        await tokens.GetAsync(false, s_timeout, log, default);
+
+        string warning = Assert.Single(log.Warnings);
+        Assert.Contains($"expired on {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z", warning);
+        Assert.Contains(leaf.Thumbprint, warning);
+    }
+
     [Fact]
     public async Task RefusesVariablesJsonCannotHoldWithAStableErrorId()
     {
@@ -309,6 +418,17 @@ public class ApiClientTests
         ServerCertificateAuthority = new X509Certificate2Collection(TestPki.Shared.Root),
         NoProxy = true,
     });
+
+    private static AccessTokenProvider NewTokenProvider(LoopbackApiServer server) => new(new AccessTokenRequest
+    {
+        Endpoint = StitchEndpoint.Resolve(server.Uri.ToString()),
+        ClientId = "client",
+        ClientSecret = "secret",
+        Scopes = new[] { "client_refund" },
+    }, NewPool())
+    {
+        RetryBackoff = TimeSpan.FromMilliseconds(10),
+    };
 
     /// <summary>A new leaf each time, so each test has a pool and a token cache entry of its own.</summary>
     private static ClientCertificate NewClientCertificate()
