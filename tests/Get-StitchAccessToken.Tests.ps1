@@ -241,7 +241,8 @@ Describe 'Get-StitchAccessToken' {
         $null = Get-StitchAccessToken @connection -ClientId $clientId -Force -ClientAssertionCertificate $signing `
             -ErrorVariable errors -ErrorAction SilentlyContinue
 
-        $errors[0].FullyQualifiedErrorId | Should -Be 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
         "$($errors[0])" | Should -BeLike "*$($signing.Thumbprint)*"
         "$($errors[0])" | Should -BeLike '*-ClientAssertionCertificate*'
         "$($errors[0])" | Should -Not -BeLike '*-Credential*'
@@ -253,7 +254,8 @@ Describe 'Get-StitchAccessToken' {
         $public = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($client.LeafPath)
         $before = Get-TokenRequestCount
 
-        { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $public -ErrorAction Stop } |
+        { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $public `
+                -ErrorAction Stop } |
             Should -Throw -ErrorId 'ClientAssertionKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
         { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $client.LeafPath `
                 -ErrorAction Stop } |
