@@ -12,6 +12,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('StitchMtls.Format.ps1xml')
+    TypesToProcess       = @('StitchMtls.Types.ps1xml')
     FunctionsToExport    = @()
     CmdletsToExport      = @(
         'New-StitchCsr'

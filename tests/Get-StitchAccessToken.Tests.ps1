@@ -70,6 +70,28 @@ Describe 'Get-StitchAccessToken' {
         $shown | Should -Not -BeLike "*$issued*"
     }
 
+    It 'leaves the token out of Export-Clixml and of the serialisation remoting and jobs use' {
+        $token = Get-StitchAccessToken @connection -Credential $credential -Force
+        $issued = @(Get-TestGatewayIssuedToken -Gateway $gateway)[-1]
+        $hex = -join ([System.Text.Encoding]::Unicode.GetBytes($issued) | ForEach-Object { $_.ToString('x2') })
+        $file = Join-Path $TestDrive 'token.xml'
+        $nested = Join-Path $TestDrive 'nested.xml'
+
+        $token | Export-Clixml -LiteralPath $file
+        @{ Saved = $token; List = @($token) } | Export-Clixml -LiteralPath $nested -Depth 5
+        $remoting = [System.Management.Automation.PSSerializer]::Serialize($token, 5)
+
+        foreach ($text in (Get-Content -LiteralPath $file -Raw), (Get-Content -LiteralPath $nested -Raw), $remoting) {
+            $text | Should -Not -BeLike "*$issued*"
+            $text | Should -Not -BeLike "*$hex*"
+            $text | Should -Not -BeLike '*N="AccessToken"*'
+        }
+        $imported = Import-Clixml -LiteralPath $file
+        $imported.ClientId | Should -Be $clientId
+        $imported.ExpiresOn | Should -Be $token.ExpiresOn
+        $imported.PSObject.Properties.Name | Should -Not -Contain 'AccessToken'
+    }
+
     It 'reuses the session''s token until it is told -Force' {
         $first = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
         $before = Get-TokenRequestCount
@@ -81,6 +103,31 @@ Describe 'Get-StitchAccessToken' {
         $forced = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund -Force
         Get-TokenRequestCount | Should -Be ($before + 1)
         $forced | Should -Not -Be $first
+    }
+
+    It 'checks the server certificate and the proxy of each call, also when the session holds a token' {
+        $null = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
+        $untrusted = $connection.Clone()
+        $untrusted.Remove('ServerCertificateAuthority')
+        $proxied = $connection.Clone()
+        $proxied.Proxy = 'http://127.0.0.1:1'
+
+        { Get-StitchAccessToken @untrusted -Credential $credential -Scope client_refund -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ServerCertificateUntrusted,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        { Get-StitchAccessToken @proxied -Credential $credential -Scope client_refund -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConnectionRefused,StitchMtls.Commands.GetStitchAccessTokenCommand'
+    }
+
+    It 'refuses a client certificate without its key even when the session has a connection for it' {
+        $null = Get-StitchAccessToken @connection -Credential $credential -Scope client_refund
+        $public = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($client.LeafPath)
+        $parameters = $connection.Clone()
+        $parameters.Remove('CertificatePath')
+        $parameters.Remove('KeyPath')
+
+        { Get-StitchAccessToken @parameters -Certificate $public -Credential $credential -Scope client_refund `
+                -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PrivateKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
     }
 
     It 'keeps one token per set of scopes' {
@@ -120,13 +167,15 @@ Describe 'Get-StitchAccessToken' {
         "$($errors[0])" | Should -Not -BeLike "*$secret*"
     }
 
-    It 'names every RFC 6749 error code <Code> in the ErrorId as <ErrorId>' -TestCases @(
+    It 'names the OAuth error code <Code> in the ErrorId as <ErrorId>, and no other' -TestCases @(
         @{ Code = 'invalid_request'; ErrorId = 'TokenInvalidRequest'; Category = 'InvalidArgument' }
         @{ Code = 'invalid_client'; ErrorId = 'TokenInvalidClient'; Category = 'AuthenticationError' }
         @{ Code = 'invalid_grant'; ErrorId = 'TokenInvalidGrant'; Category = 'AuthenticationError' }
         @{ Code = 'unauthorized_client'; ErrorId = 'TokenUnauthorizedClient'; Category = 'AuthenticationError' }
         @{ Code = 'unsupported_grant_type'; ErrorId = 'TokenUnsupportedGrantType'; Category = 'InvalidArgument' }
         @{ Code = 'invalid_scope'; ErrorId = 'TokenInvalidScope'; Category = 'InvalidArgument' }
+        @{ Code = 'access_denied'; ErrorId = 'TokenAccessDenied'; Category = 'PermissionDenied' }
+        @{ Code = 'weird_custom_error'; ErrorId = 'TokenRequestFailed'; Category = 'InvalidOperation' }
     ) {
         Set-TestGatewayTokenError -Gateway $gateway -Pki $pki -Client $client -Code $Code
         $errors = $null
@@ -137,6 +186,37 @@ Describe 'Get-StitchAccessToken' {
         $errors[0].FullyQualifiedErrorId | Should -Be "$ErrorId,StitchMtls.Commands.GetStitchAccessTokenCommand"
         $errors[0].CategoryInfo.Category | Should -Be $Category
         "$($errors[0])" | Should -BeLike "*$Code*"
+    }
+
+    It 'retries <Code> from the token endpoint with backoff and then succeeds' -TestCases @(
+        @{ Code = 'server_error' }
+        @{ Code = 'temporarily_unavailable' }
+    ) {
+        Set-TestGatewayTokenError -Gateway $gateway -Pki $pki -Client $client -Code $Code
+        $before = Get-TokenRequestCount
+
+        $output = Get-StitchAccessToken @connection -Credential $credential -Force -Verbose 4>&1
+
+        @($output | Where-Object { $_ -is [StitchMtls.StitchAccessToken] }) | Should -HaveCount 1
+        Get-TokenRequestCount | Should -Be ($before + 2)
+        $narration = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $narration -join "`n" | Should -Match "(?m)^HTTP 5\d\d \($Code\) from /connect/token; retry 1 of 3 in "
+    }
+
+    It 'reports a token endpoint that stays unavailable as ResourceUnavailable after three retries' {
+        Set-TestGatewayTokenError -Gateway $gateway -Pki $pki -Client $client -Code 'temporarily_unavailable' -Times 4
+        $before = Get-TokenRequestCount
+        $errors = $null
+
+        $token = Get-StitchAccessToken @connection -Credential $credential -Force -ErrorVariable errors `
+            -ErrorAction SilentlyContinue
+
+        $token | Should -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'TokenTemporarilyUnavailable,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        "$($errors[0])" | Should -BeLike '*Try again later*'
+        Get-TokenRequestCount | Should -Be ($before + 4)
     }
 
     It 'authenticates with private_key_jwt, sending no secret' {
@@ -154,11 +234,44 @@ Describe 'Get-StitchAccessToken' {
         $token.ClientAuthentication | Should -Be 'private_key_jwt'
     }
 
-    It 'is refused when the assertion is signed by a key the client did not register' {
-        {
-            Get-StitchAccessToken @connection -ClientId $clientId -Force -ErrorAction Stop `
-                -ClientAssertionCertificate (Get-SigningCertificate $unregistered)
-        } | Should -Throw -ErrorId 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
+    It 'is refused when the assertion is signed by a key the client did not register, naming that certificate' {
+        $signing = Get-SigningCertificate $unregistered
+        $errors = $null
+
+        $null = Get-StitchAccessToken @connection -ClientId $clientId -Force -ClientAssertionCertificate $signing `
+            -ErrorVariable errors -ErrorAction SilentlyContinue
+
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'TokenInvalidClient,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        "$($errors[0])" | Should -BeLike "*$($signing.Thumbprint)*"
+        "$($errors[0])" | Should -BeLike '*-ClientAssertionCertificate*'
+        "$($errors[0])" | Should -Not -BeLike '*-Credential*'
+    }
+
+    It 'refuses the assertion certificate without its key even after the key fetched a token' {
+        $null = Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate (
+            Get-SigningCertificate $client)
+        $public = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($client.LeafPath)
+        $before = Get-TokenRequestCount
+
+        { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $public `
+                -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClientAssertionKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        { Get-StitchAccessToken @connection -ClientId $clientId -ClientAssertionCertificate $client.LeafPath `
+                -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClientAssertionKeyMissing,StitchMtls.Commands.GetStitchAccessTokenCommand'
+        Get-TokenRequestCount | Should -Be $before
+    }
+
+    It 'warns that the assertion certificate has expired' {
+        $warnings = $null
+
+        $null = Get-StitchAccessToken @connection -ClientId $clientId -Force -WarningVariable warnings `
+            -WarningAction SilentlyContinue -ErrorAction SilentlyContinue `
+            -ClientAssertionCertificate (Get-SigningCertificate $expired)
+
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike "*client assertion certificate*expired on*"
     }
 
     It 'has the gateway refuse an assertion with <Case>' -TestCases @(

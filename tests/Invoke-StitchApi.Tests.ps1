@@ -78,10 +78,27 @@ Describe 'Invoke-StitchApi GraphQL' {
         "$($errors[0])" | Should -BeLike "*'node'*No payment request has the id 'pr_missing'*"
     }
 
-    It 'reports a query the server rejects as a GraphQL error' {
+    It 'reports a query the server rejects as GraphQLValidationFailed' {
         $connection = Get-Connection
         { Invoke-StitchApi @connection -Query '{ teleport }' -ErrorAction Stop } |
-            Should -Throw -ErrorId 'GraphQLGraphqlValidationFailed,StitchMtls.Commands.InvokeStitchApiCommand'
+            Should -Throw -ErrorId 'GraphQLValidationFailed,StitchMtls.Commands.InvokeStitchApiCommand'
+    }
+
+    It 'refuses -Variables with <Case>, naming where it is' -TestCases @(
+        @{ Case = 'NaN'; Variables = @{ id = [double]::NaN }; Where = '-Variables.id' }
+        @{ Case = 'infinity in a list'; Variables = @{ ids = @(1, [double]::PositiveInfinity) }
+            Where = '-Variables.ids[1]' }
+    ) {
+        $connection = Get-Connection
+        $errors = $null
+
+        Invoke-StitchApi @connection -Query $paymentQuery -Variables $Variables -ErrorVariable errors `
+            -ErrorAction SilentlyContinue
+
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'JsonValueNotSerializable,StitchMtls.Commands.InvokeStitchApiCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($errors[0])".Contains("'$Where'") | Should -BeTrue
     }
 
     It 'takes a token from the pipeline, which brings its certificate and connection' {
@@ -227,6 +244,31 @@ Describe 'Invoke-StitchApi REST' {
         $result.received.currency | Should -Be 'ZAR'
         $result.received.tags | Should -Be 'a', 'b'
         $result.received.payer.name | Should -Be 'Example Ltd'
+    }
+
+    It 'sends dates in -Body as UTC ISO 8601 with an offset' {
+        $connection = Get-Connection
+        $unspecified = [datetime]::new(2025, 1, 2, 10, 0, 0)
+        $local = [datetime]::new(2025, 1, 2, 10, 0, 0, [System.DateTimeKind]::Local)
+        $offset = [datetimeoffset]::new(2025, 1, 2, 10, 0, 0, [timespan]::FromHours(2))
+
+        $result = Invoke-StitchApi @connection -Method POST -Path '/v2/echo' `
+            -Body @{ unspecified = $unspecified; local = $local; offset = $offset }
+
+        $result.received.unspecified | Should -BeExactly $unspecified.ToUniversalTime().ToString('o')
+        $result.received.unspecified | Should -BeLike '*Z'
+        $result.received.local | Should -BeExactly $local.ToUniversalTime().ToString('o')
+        $result.received.offset | Should -BeExactly '2025-01-02T10:00:00.0000000+02:00'
+    }
+
+    It 'refuses NaN in -Body with JsonValueNotSerializable, naming the property' {
+        $connection = Get-Connection
+        $before = @(Get-PathRequest -Gateway $gateways['none'] -Path '/v2/echo').Count
+
+        { Invoke-StitchApi @connection -Method POST -Path '/v2/echo' -Body @{ x = [double]::NaN } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'JsonValueNotSerializable,StitchMtls.Commands.InvokeStitchApiCommand' `
+                -ExpectedMessage "*'-Body.x'*"
+        @(Get-PathRequest -Gateway $gateways['none'] -Path '/v2/echo').Count | Should -Be $before
     }
 
     It 'sends a string -Body as it is' {

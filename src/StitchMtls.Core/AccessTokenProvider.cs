@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Polly;
 
 namespace StitchMtls;
 
@@ -33,9 +34,12 @@ public sealed class AccessTokenRequest
 /// for the session: a token is reused until <see cref="RenewalMargin"/> before it expires.
 /// </summary>
 /// <remarks>
-/// The cache is keyed by client_id, the requested scopes, the certificate thumbprint and the token endpoint, as
-/// Stitch binds a token to them; and also by a keyed hash of the client secret (or the assertion certificate), so
-/// a wrong secret never gets the token a right one fetched earlier. The cache is process-wide.
+/// The cache is keyed by client_id, the requested scopes and the token endpoint, as Stitch binds a token to
+/// them; by the connection pool, that is the client certificate, the server CAs and the proxy settings, so a
+/// cached token never skips the server-trust check or the proxy a call asks for; and by proof of the client's
+/// credential: a keyed hash of the client secret, or of a signature only the assertion certificate's private
+/// key can make. A wrong secret, or the assertion certificate without its key, never gets the token a right one
+/// fetched earlier. The cache is process-wide.
 /// </remarks>
 public sealed class AccessTokenProvider
 {
@@ -50,7 +54,10 @@ public sealed class AccessTokenProvider
     private readonly AccessTokenRequest _request;
     private readonly string _cacheKey;
 
-    /// <exception cref="StitchMtlsException"><c>EndpointHasNoTokenEndpoint</c>, <c>CredentialMissing</c>.</exception>
+    /// <exception cref="StitchMtlsException">
+    /// <c>EndpointHasNoTokenEndpoint</c>, <c>CredentialMissing</c>, <c>ClientAssertionKeyMissing</c>,
+    /// <c>ClientAssertionKeyUnsupported</c>.
+    /// </exception>
     public AccessTokenProvider(AccessTokenRequest request, MtlsConnectionPool pool)
     {
         TokenUri = request.Endpoint.TokenUri ?? throw new StitchMtlsException("EndpointHasNoTokenEndpoint",
@@ -66,11 +73,12 @@ public sealed class AccessTokenProvider
 
         _request = request;
         Pool = pool;
+        // Checked here, before any cache lookup, so the answer never depends on what ran earlier in the session.
         string proof = request.AssertionCertificate is not null
-            ? "jwt:" + request.AssertionCertificate.Thumbprint
+            ? "jwt:" + ClientAssertion.ProveKeyPossession(request.AssertionCertificate)
             : "secret:" + SecretFingerprint.Of(request.ClientSecret);
         string scopes = string.Join(' ', request.Scopes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
-        _cacheKey = string.Join("\n", request.ClientId, scopes, pool.CertificateThumbprint, TokenUri, proof);
+        _cacheKey = string.Join("\n", request.ClientId, scopes, TokenUri, proof, pool.SessionKey);
     }
 
     public string ClientId => _request.ClientId;
@@ -78,6 +86,9 @@ public sealed class AccessTokenProvider
     public Uri TokenUri { get; }
 
     public MtlsConnectionPool Pool { get; }
+
+    /// <summary>The first delay before a transient failure is retried; tests shorten it.</summary>
+    internal TimeSpan RetryBackoff { get; init; } = TransientRetry.DefaultBackoff;
 
     public string ClientAuthentication =>
         _request.AssertionCertificate is null ? SecretAuthentication : AssertionAuthentication;
@@ -132,7 +143,34 @@ public sealed class AccessTokenProvider
         string scopes = string.Join(' ', _request.Scopes);
         log.Verbose($"Requesting a token for client '{ClientId}' from {TokenUri} with {ClientAuthentication}" +
             (scopes.Length == 0 ? " (no scope named: the client's default scopes)." : $", scopes '{scopes}'."));
+        WarnIfAssertionCertificateOutOfDate(log);
 
+        // Repeating a client_credentials request does nothing twice: at worst the server issues a second token.
+        ResiliencePipeline<HttpResponseMessage> retry = TransientRetry.Create(TokenUri, RetryBackoff, log,
+            TransientReasonAsync);
+        DateTime sentAt = DateTime.UtcNow;
+        try
+        {
+            using HttpResponseMessage response = await retry.ExecuteAsync(async cancel =>
+            {
+                sentAt = DateTime.UtcNow;
+
+                // A new form, so a new client assertion, per attempt: its jti is single-use, and the server may
+                // have recorded the last one before it failed.
+                return await Pool.SendAsync(HttpMethod.Post, TokenUri, new FormUrlEncodedContent(CreateForm(scopes)),
+                    null, log, cancel).ConfigureAwait(false);
+            }, token).ConfigureAwait(false);
+            string body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
+            return Interpret((int)response.StatusCode, body, sentAt, log);
+        }
+        catch (Exception ex) when (ApiFailure.IsNetworkFailure(ex) && !token.IsCancellationRequested)
+        {
+            throw ApiFailure.FromException(ex, TokenUri, Pool.Certificate, Pool.ProxyFor(TokenUri));
+        }
+    }
+
+    private List<KeyValuePair<string, string>> CreateForm(string scopes)
+    {
         var form = new List<KeyValuePair<string, string>>
         {
             new("grant_type", "client_credentials"),
@@ -155,17 +193,69 @@ public sealed class AccessTokenProvider
             form.Add(new("scope", scopes));
         }
 
-        DateTime sentAt = DateTime.UtcNow;
+        return form;
+    }
+
+    /// <summary>
+    /// The test gateway does not check the assertion certificate's validity period and Stitch's behaviour is not
+    /// documented, so an out-of-date certificate is used as it is, with a warning: the client certificate gets a
+    /// strict pre-flight check, and this one should not fail silently later.
+    /// </summary>
+    private void WarnIfAssertionCertificateOutOfDate(IOperationLog log)
+    {
+        if (_request.AssertionCertificate is not { } certificate)
+        {
+            return;
+        }
+
+        DateTime now = DateTime.UtcNow;
+        if (certificate.NotAfter.ToUniversalTime() < now)
+        {
+            log.Warning($"The client assertion certificate '{certificate.Subject}' ({certificate.Thumbprint}) " +
+                $"expired on {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z; Stitch may refuse " +
+                "assertions it signs. Register a current certificate with Stitch and use it.");
+        }
+        else if (certificate.NotBefore.ToUniversalTime() > now)
+        {
+            log.Warning($"The client assertion certificate '{certificate.Subject}' ({certificate.Thumbprint}) " +
+                $"is not valid before {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z; Stitch may " +
+                "refuse assertions it signs. Check this machine's clock.");
+        }
+    }
+
+    /// <summary>
+    /// Why a token response is worth repeating: a transient HTTP status, or the OAuth codes that say the server
+    /// cannot serve the request for now (RFC 6749 section 4.1.2.1), whatever status they come with.
+    /// </summary>
+    private static async ValueTask<string?> TransientReasonAsync(HttpResponseMessage response)
+    {
+        int status = (int)response.StatusCode;
+        if (status == 200)
+        {
+            return null;
+        }
+
+        string? code = OAuthErrorCode(await response.Content.ReadAsStringAsync().ConfigureAwait(false));
+        if (code is "server_error" or "temporarily_unavailable")
+        {
+            return $"HTTP {status} ({code})";
+        }
+
+        return TransientRetry.IsTransientStatus(status, repeatable: true) ? $"HTTP {status}" : null;
+    }
+
+    private static string? OAuthErrorCode(string body)
+    {
         try
         {
-            using HttpResponseMessage response = await Pool.SendAsync(HttpMethod.Post, TokenUri,
-                new FormUrlEncodedContent(form), null, log, token).ConfigureAwait(false);
-            string body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
-            return Interpret((int)response.StatusCode, body, sentAt, log);
+            using JsonDocument document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("error", out JsonElement code)
+                && code.ValueKind == JsonValueKind.String ? code.GetString() : null;
         }
-        catch (Exception ex) when (ApiFailure.IsNetworkFailure(ex) && !token.IsCancellationRequested)
+        catch (JsonException)
         {
-            throw ApiFailure.FromException(ex, TokenUri, Pool.Certificate, Pool.ProxyFor(TokenUri));
+            return null;
         }
     }
 
@@ -204,7 +294,8 @@ public sealed class AccessTokenProvider
 
         if (!json.TryGetProperty("error", out JsonElement code) || code.ValueKind != JsonValueKind.String)
         {
-            throw new StitchMtlsException("HttpError", FailureCategory.InvalidResult, $"The token endpoint " +
+            throw new StitchMtlsException("HttpError", status >= 500 ? FailureCategory.ResourceUnavailable
+                : FailureCategory.InvalidResult, $"The token endpoint " +
                 $"{TokenUri} answered HTTP {status}: {Redact(ConnectionDiagnosis.Excerpt(body))}",
                 TokenUri.ToString());
         }
@@ -212,11 +303,10 @@ public sealed class AccessTokenProvider
         string error = code.GetString()!;
         string? description = json.TryGetProperty("error_description", out JsonElement text)
             && text.ValueKind == JsonValueKind.String ? text.GetString() : null;
-        (string id, string diagnosis) = ConnectionDiagnosis.ForOAuthError(Redact(error), Redact(description));
-        FailureCategory category = error is "invalid_client" or "unauthorized_client" or "invalid_grant"
-            ? FailureCategory.AuthenticationError
-            : FailureCategory.InvalidArgument;
-        throw new StitchMtlsException(id, category, diagnosis, TokenUri.ToString());
+        (string id, string diagnosis) = ConnectionDiagnosis.ForOAuthError(Redact(error), Redact(description),
+            _request.AssertionCertificate);
+        throw new StitchMtlsException(id, ConnectionDiagnosis.OAuthErrorCategory(error), diagnosis,
+            TokenUri.ToString());
     }
 
     private StitchAccessToken CreateToken(JsonElement json, JsonElement value, DateTime sentAt, IOperationLog log)

@@ -24,6 +24,8 @@ public static class ClientAssertion
     /// <summary>How long an assertion is valid: long enough for a slow network, short enough not to replay.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
 
+    private static readonly byte[] s_possessionChallenge = RandomNumberGenerator.GetBytes(32);
+
     /// <summary>Signs an assertion: iss = sub = <paramref name="clientId"/>, aud = <paramref name="audience"/>,
     /// a random jti, iat and nbf now, exp now + <see cref="Lifetime"/>.</summary>
     /// <exception cref="StitchMtlsException">
@@ -31,21 +33,7 @@ public static class ClientAssertion
     /// </exception>
     public static string Create(string clientId, string audience, X509Certificate2 certificate, DateTimeOffset now)
     {
-        if (!certificate.HasPrivateKey)
-        {
-            throw new StitchMtlsException("ClientAssertionKeyMissing", FailureCategory.InvalidArgument,
-                $"The client assertion certificate '{certificate.Subject}' has no private key. Give the certificate " +
-                "with the key registered with Stitch for private_key_jwt.", certificate.Thumbprint);
-        }
-
-        using RSA? key = certificate.GetRSAPrivateKey();
-        if (key is null)
-        {
-            throw new StitchMtlsException("ClientAssertionKeyUnsupported", FailureCategory.InvalidArgument,
-                $"The client assertion certificate '{certificate.Subject}' does not have an RSA key; private_key_jwt " +
-                "with RS256 needs one.", certificate.Thumbprint);
-        }
-
+        using RSA key = OpenSigningKey(certificate);
         string header = Encode(new
         {
             alg = "RS256",
@@ -69,6 +57,36 @@ public static class ClientAssertion
         byte[] signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256,
             RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64Url(signature);
+    }
+
+    /// <summary>
+    /// Something only the holder of <paramref name="certificate"/>'s private key can produce: a keyed hash of an
+    /// RS256 signature over a random per-process challenge. PKCS#1 v1.5 signatures are deterministic, so the same
+    /// key always gives the same proof in this process; a thumbprint, by contrast, anyone with the public
+    /// certificate knows.
+    /// </summary>
+    /// <exception cref="StitchMtlsException">
+    /// <c>ClientAssertionKeyMissing</c> or <c>ClientAssertionKeyUnsupported</c>.
+    /// </exception>
+    internal static string ProveKeyPossession(X509Certificate2 certificate)
+    {
+        using RSA key = OpenSigningKey(certificate);
+        byte[] signature = key.SignData(s_possessionChallenge, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return SecretFingerprint.Of(Convert.ToBase64String(signature));
+    }
+
+    private static RSA OpenSigningKey(X509Certificate2 certificate)
+    {
+        if (!certificate.HasPrivateKey)
+        {
+            throw new StitchMtlsException("ClientAssertionKeyMissing", FailureCategory.InvalidArgument,
+                $"The client assertion certificate '{certificate.Subject}' has no private key. Give the certificate " +
+                "with the key registered with Stitch for private_key_jwt.", certificate.Thumbprint);
+        }
+
+        return certificate.GetRSAPrivateKey() ?? throw new StitchMtlsException("ClientAssertionKeyUnsupported",
+            FailureCategory.InvalidArgument, $"The client assertion certificate '{certificate.Subject}' does not " +
+            "have an RSA key; private_key_jwt with RS256 needs one.", certificate.Thumbprint);
     }
 
     private static string Encode(object value) => Base64Url(JsonSerializer.SerializeToUtf8Bytes(value));

@@ -1,5 +1,6 @@
-using System.Linq;
 using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography.X509Certificates;
 
 namespace StitchMtls;
 
@@ -113,11 +114,26 @@ internal static class ConnectionDiagnosis
             $"to enable CN '{certificate.CommonName}' (thumbprint {certificate.Leaf.Thumbprint}) for this endpoint.";
     }
 
-    public static (string Id, string Text) ForOAuthError(string error, string? description)
+    /// <summary>
+    /// The ErrorId and diagnosis of an OAuth error response. Only the codes of RFC 6749 (sections 5.2 and 4.1.2.1)
+    /// get an ErrorId of their own (<c>Token</c> and the code in PascalCase); any other code is
+    /// <c>TokenRequestFailed</c> with the code in the message, so the set of ErrorIds stays fixed whatever a server
+    /// sends.
+    /// </summary>
+    /// <param name="error">The <c>error</c> code, redacted.</param>
+    /// <param name="description">The <c>error_description</c>, redacted.</param>
+    /// <param name="assertionCertificate">The private_key_jwt certificate; null with a client secret.</param>
+    public static (string Id, string Text) ForOAuthError(string error, string? description,
+        X509Certificate2? assertionCertificate = null)
     {
         string detail = string.IsNullOrWhiteSpace(description) ? string.Empty : $" The server said: {description}";
         return error switch
         {
+            "invalid_client" when assertionCertificate is not null => ("TokenInvalidClient", "The certificate was " +
+                "accepted, but the token endpoint rejected the client assertion (invalid_client): the assertion " +
+                $"certificate '{assertionCertificate.Subject}' (thumbprint {assertionCertificate.Thumbprint}) is not " +
+                "the one registered with Stitch for private_key_jwt, or the client is not enabled for mTLS. Check " +
+                "-ClientAssertionCertificate and -ClientId, then ask Stitch which certificate is registered." + detail),
             "invalid_client" => ("TokenInvalidClient", "The certificate was accepted, but the token endpoint " +
                 "rejected the client credentials (invalid_client): the client ID or secret is wrong, or the client " +
                 "is not enabled for mTLS. Check -Credential, then ask Stitch to enable the client for mTLS." + detail),
@@ -125,9 +141,25 @@ internal static class ConnectionDiagnosis
                 "(invalid_scope): request only scopes this client is granted." + detail),
             "unauthorized_client" => ("TokenUnauthorizedClient", "The client may not use the client_credentials " +
                 "grant (unauthorized_client). Ask Stitch to enable it." + detail),
-            _ => ("Token" + ToPascalCase(error), $"The token endpoint rejected the request ({error})." + detail),
+            "server_error" or "temporarily_unavailable" => ("Token" + ToPascalCase(error), "The token endpoint " +
+                $"could not issue a token for now ({error}). Try again later; if it persists, report it to Stitch " +
+                "with the time of the call." + detail),
+            "invalid_request" or "invalid_grant" or "unsupported_grant_type" or "access_denied" =>
+                ("Token" + ToPascalCase(error), $"The token endpoint rejected the request ({error})." + detail),
+            _ => ("TokenRequestFailed", $"The token endpoint rejected the request with the error code '{error}'." +
+                detail),
         };
     }
+
+    /// <summary>What kind of failure an OAuth error code is, for the ErrorRecord's category.</summary>
+    public static FailureCategory OAuthErrorCategory(string error) => error switch
+    {
+        "invalid_client" or "unauthorized_client" or "invalid_grant" => FailureCategory.AuthenticationError,
+        "access_denied" => FailureCategory.PermissionDenied,
+        "server_error" or "temporarily_unavailable" => FailureCategory.ResourceUnavailable,
+        "invalid_request" or "unsupported_grant_type" or "invalid_scope" => FailureCategory.InvalidArgument,
+        _ => FailureCategory.InvalidOperation,
+    };
 
     /// <summary><c>invalid_client</c> as <c>InvalidClient</c>, <c>NOT_FOUND</c> as <c>NotFound</c>.</summary>
     internal static string ToPascalCase(string code)

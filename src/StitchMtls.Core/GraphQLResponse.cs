@@ -34,9 +34,13 @@ public sealed class GraphQLError
     /// <summary><c>extensions.code</c>, such as <c>UNAUTHENTICATED</c>, when the server gives one.</summary>
     public string? Code { get; }
 
-    /// <summary><c>GraphQL</c> and the code in PascalCase (<c>GraphQLNotFound</c>); <c>GraphQLError</c> without one.
+    /// <summary>
+    /// <c>GraphQL</c> and the code in PascalCase (<c>GraphQLNotFound</c>), without repeating a <c>GRAPHQL_</c>
+    /// prefix of the code (<c>GRAPHQL_VALIDATION_FAILED</c> gives <c>GraphQLValidationFailed</c>);
+    /// <c>GraphQLError</c> without a code.
     /// </summary>
-    public string ErrorId => Code is null ? "GraphQLError" : "GraphQL" + ConnectionDiagnosis.ToPascalCase(Code);
+    public string ErrorId => Code is null ? "GraphQLError" : "GraphQL" + ConnectionDiagnosis.ToPascalCase(
+        Code.StartsWith("GRAPHQL_", StringComparison.OrdinalIgnoreCase) ? Code["GRAPHQL_".Length..] : Code);
 
     public override string ToString() => Path is null ? Message : $"{Message} (path: {Path})";
 

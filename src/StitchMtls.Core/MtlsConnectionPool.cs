@@ -57,9 +57,10 @@ public sealed class MtlsConnectionPool : IDisposable
     private readonly HttpClient _client;
     private int _handshakes;
 
-    private MtlsConnectionPool(MtlsConnectionSettings settings)
+    private MtlsConnectionPool(MtlsConnectionSettings settings, string sessionKey)
     {
         _settings = settings;
+        SessionKey = sessionKey;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = ConnectAsync,
@@ -81,6 +82,12 @@ public sealed class MtlsConnectionPool : IDisposable
 
     public string CertificateThumbprint => _settings.Certificate.Leaf.Thumbprint;
 
+    /// <summary>
+    /// What tells this pool apart from the session's others: the certificate, the server CAs and the proxy
+    /// settings (the proxy password only as a keyed hash).
+    /// </summary>
+    internal string SessionKey { get; }
+
     /// <summary>How many TLS handshakes this pool has completed: one per connection it opened.</summary>
     public int HandshakeCount => Volatile.Read(ref _handshakes);
 
@@ -93,7 +100,7 @@ public sealed class MtlsConnectionPool : IDisposable
     {
         string key = KeyOf(settings);
         MtlsConnectionPool pool = s_session.GetOrAdd(key,
-            _ => new Lazy<MtlsConnectionPool>(() => new MtlsConnectionPool(settings))).Value;
+            _ => new Lazy<MtlsConnectionPool>(() => new MtlsConnectionPool(settings, key))).Value;
         if (!ReferenceEquals(pool._settings, settings))
         {
             settings.Certificate.Dispose();

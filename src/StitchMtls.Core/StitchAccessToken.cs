@@ -6,8 +6,12 @@ namespace StitchMtls;
 
 /// <summary>
 /// An access token from Stitch's token endpoint. The token itself is held only as a <see cref="SecureString"/>;
-/// nothing this object prints or serialises shows it.
+/// nothing this object prints shows it.
 /// </summary>
+/// <remarks>
+/// PowerShell would serialise the SecureString recoverably (DPAPI on Windows, plain hex elsewhere), so the
+/// module's StitchMtls.Types.ps1xml names the properties serialisation writes, and AccessToken is not among them.
+/// </remarks>
 public sealed class StitchAccessToken
 {
     internal StitchAccessToken(SecureString accessToken, string tokenType, DateTime expiresOn, string scope,

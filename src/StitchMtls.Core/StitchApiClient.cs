@@ -8,7 +8,6 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Polly;
-using Polly.Retry;
 
 namespace StitchMtls;
 
@@ -24,10 +23,10 @@ namespace StitchMtls;
 /// </remarks>
 public sealed class StitchApiClient
 {
-    public const int MaxRetries = 3;
+    public const int MaxRetries = TransientRetry.MaxRetries;
 
     /// <summary>A Retry-After longer than this is not waited for; the answer is reported instead.</summary>
-    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan MaxRetryAfter = TransientRetry.MaxRetryAfter;
 
     private readonly AccessTokenProvider _tokens;
     private readonly Uri _api;
@@ -50,11 +49,14 @@ public sealed class StitchApiClient
         _timeout = timeout;
         _log = log;
         _token = token;
-        _backoff = backoff ?? TimeSpan.FromSeconds(1);
+        _backoff = backoff ?? TransientRetry.DefaultBackoff;
     }
 
     /// <summary>Sends a GraphQL request and returns its data and errors.</summary>
-    /// <exception cref="StitchMtlsException">The call failed before a GraphQL answer came.</exception>
+    /// <exception cref="StitchMtlsException">
+    /// <c>JsonValueNotSerializable</c> for variables JSON cannot hold, or the call failed before a GraphQL answer
+    /// came.
+    /// </exception>
     public Task<GraphQLResponse> QueryAsync(GraphQLRequest request, CancellationToken cancellationToken)
     {
         var target = new Uri(_api, "graphql");
@@ -69,7 +71,18 @@ public sealed class StitchApiClient
             payload["variables"] = request.Variables;
         }
 
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(payload);
+        byte[] body;
+        try
+        {
+            body = JsonSerializer.SerializeToUtf8Bytes(payload);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            throw new StitchMtlsException("JsonValueNotSerializable", FailureCategory.InvalidArgument, "The GraphQL " +
+                $"variables cannot be sent as JSON: {ex.Message} Give hashtables, lists, strings, finite numbers, " +
+                "booleans and null.", "-Variables", ex);
+        }
+
         return WithTokenAsync(target, async (token, cancel) =>
         {
             (int status, string text) = await SendAsync(HttpMethod.Post, target, body, token, cancel)
@@ -199,43 +212,12 @@ public sealed class StitchApiClient
 
     private ResiliencePipeline<HttpResponseMessage> CreateRetryPipeline(HttpMethod method, Uri target)
     {
-        return new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _backoff,
-                MaxDelay = MaxRetryAfter,
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Result is { } response && IsRetryable(response, method)),
-                DelayGenerator = args => ValueTask.FromResult(
-                    args.Outcome.Result is { } response ? RetryAfter(response) : null),
-                OnRetry = args =>
-                {
-                    _log.Verbose($"HTTP {(int?)args.Outcome.Result?.StatusCode} from {target.AbsolutePath}; retry " +
-                        $"{args.AttemptNumber + 1} of {MaxRetries} in {args.RetryDelay.TotalSeconds:0.0} s.");
-                    return default;
-                },
-            })
-            .Build();
-    }
-
-    /// <summary>429 and 502-504 always; 500 only where repeating the request cannot do anything twice.</summary>
-    private static bool IsRetryable(HttpResponseMessage response, HttpMethod method)
-    {
-        int status = (int)response.StatusCode;
-        bool transient = status is 429 or 502 or 503 or 504
-            || (status == 500 && (method == HttpMethod.Get || method == HttpMethod.Head));
-        return transient && (RetryAfter(response) ?? TimeSpan.Zero) <= MaxRetryAfter;
-    }
-
-    /// <summary>The server's Retry-After (RFC 9110 section 10.2.3), as seconds or a date; null when absent.</summary>
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        RetryConditionHeaderValue? header = response.Headers.RetryAfter;
-        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-        return wait is null ? null : wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        bool repeatable = method == HttpMethod.Get || method == HttpMethod.Head;
+        return TransientRetry.Create(target, _backoff, _log, response =>
+        {
+            int status = (int)response.StatusCode;
+            return ValueTask.FromResult(TransientRetry.IsTransientStatus(status, repeatable) ? $"HTTP {status}" : null);
+        });
     }
 
     private StitchMtlsException StatusFailure(int status, string text, Uri target)

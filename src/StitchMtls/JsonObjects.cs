@@ -27,9 +27,35 @@ internal static class JsonObjects
         _ => null,
     };
 
-    /// <summary>Plain .NET values System.Text.Json serialises: dictionaries, lists and scalars.</summary>
-    /// <exception cref="StitchMtlsException"><c>JsonTooDeep</c> for a self-referencing object.</exception>
-    public static object? ToPlain(object? value, int depth = 0)
+    /// <summary><paramref name="value"/> as JSON text, for a REST body.</summary>
+    /// <param name="value">A hashtable, PSCustomObject, list or scalar.</param>
+    /// <param name="parameter">The parameter it came from, such as <c>-Body</c>, for error messages.</param>
+    /// <exception cref="StitchMtlsException"><c>JsonTooDeep</c>, <c>JsonValueNotSerializable</c>.</exception>
+    public static string Serialize(object? value, string parameter)
+    {
+        object? plain = ToPlain(value, parameter);
+        try
+        {
+            return JsonSerializer.Serialize(plain);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            throw NotSerializable(parameter, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Plain .NET values System.Text.Json serialises: dictionaries, lists and scalars. A DateTime is sent in UTC
+    /// (a Local or Unspecified one is taken as local time), as ISO 8601 with 'Z', so the API never has to guess
+    /// its time zone; a DateTimeOffset keeps its offset.
+    /// </summary>
+    /// <param name="value">The value to convert.</param>
+    /// <param name="path">Where the value is, such as <c>-Body.payer.name</c>, for error messages.</param>
+    /// <param name="depth">How deep the value is nested.</param>
+    /// <exception cref="StitchMtlsException">
+    /// <c>JsonTooDeep</c> for a self-referencing object; <c>JsonValueNotSerializable</c> for NaN or infinity.
+    /// </exception>
+    public static object? ToPlain(object? value, string path, int depth = 0)
     {
         if (depth > MaxDepth)
         {
@@ -42,7 +68,7 @@ internal static class JsonObjects
             if (wrapped.BaseObject is PSCustomObject)
             {
                 return wrapped.Properties.ToDictionary(property => property.Name,
-                    property => ToPlain(property.Value, depth + 1));
+                    property => ToPlain(property.Value, $"{path}.{property.Name}", depth + 1));
             }
 
             value = wrapped.BaseObject;
@@ -52,17 +78,30 @@ internal static class JsonObjects
         {
             null => null,
             string or bool or char or Guid => value,
-            DateTime time => time.ToString("o", CultureInfo.InvariantCulture),
+            double number when !double.IsFinite(number) => throw NotFinite(path, number.ToString(
+                CultureInfo.InvariantCulture)),
+            float number when !float.IsFinite(number) => throw NotFinite(path, number.ToString(
+                CultureInfo.InvariantCulture)),
+            DateTime time => time.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture),
             DateTimeOffset time => time.ToString("o", CultureInfo.InvariantCulture),
             Enum named => named.ToString(),
             IConvertible number when IsNumber(number) => number,
             IDictionary dictionary => dictionary.Keys.Cast<object>().ToDictionary(
                 key => Convert.ToString(key, CultureInfo.InvariantCulture) ?? string.Empty,
-                key => ToPlain(dictionary[key], depth + 1)),
-            IEnumerable list => list.Cast<object?>().Select(item => ToPlain(item, depth + 1)).ToList(),
+                key => ToPlain(dictionary[key], $"{path}.{key}", depth + 1)),
+            IEnumerable list => list.Cast<object?>().Select((item, index) => ToPlain(item, $"{path}[{index}]",
+                depth + 1)).ToList(),
             _ => Convert.ToString(value, CultureInfo.InvariantCulture),
         };
     }
+
+    private static StitchMtlsException NotFinite(string path, string text) => new("JsonValueNotSerializable",
+        FailureCategory.InvalidArgument, $"The value of '{path}' is {text}, which JSON cannot represent. Send a " +
+        "finite number, or $null.", path);
+
+    private static StitchMtlsException NotSerializable(string parameter, string reason) => new(
+        "JsonValueNotSerializable", FailureCategory.InvalidArgument, $"{parameter} cannot be sent as JSON: {reason} " +
+        "Give hashtables, PSCustomObjects, lists, strings, finite numbers, booleans, dates and $null.", parameter);
 
     private static PSObject ToCustomObject(JsonElement element)
     {

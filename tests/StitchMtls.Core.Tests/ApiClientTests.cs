@@ -197,6 +197,189 @@ public class ApiClientTests
             }, pool)).ErrorId);
     }
 
+    [Fact]
+    public async Task GivesTheCachedTokenOnlyToACallerHoldingTheAssertionKey()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        MtlsConnectionPool pool = NewPool();
+        using var key = RSA.Create(2048);
+        using X509Certificate2 publicOnly = TestPki.Shared.IssueLeaf(key, "jwt.example.com");
+        using X509Certificate2 withKey = publicOnly.CopyWithPrivateKey(key);
+        StitchEndpoint endpoint = StitchEndpoint.Resolve(server.Uri.ToString());
+        AccessTokenRequest Request(X509Certificate2 certificate) => new()
+        {
+            Endpoint = endpoint,
+            ClientId = "client",
+            AssertionCertificate = certificate,
+        };
+        await new AccessTokenProvider(Request(withKey), pool).GetAsync(false, s_timeout, NullOperationLog.Instance,
+            default);
+
+        var failure = Assert.Throws<StitchMtlsException>(() => new AccessTokenProvider(Request(publicOnly), pool));
+
+        Assert.Equal("ClientAssertionKeyMissing", failure.ErrorId);
+        Assert.Single(server.Requests, request => request.Path == "/connect/token");
+    }
+
+    [Fact]
+    public async Task KeysTheCachedTokenByTheConnectionSettingsToo()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "api-test.example.com");
+        using X509Certificate2 withKey = leaf.CopyWithPrivateKey(key);
+        MtlsConnectionPool PoolTrusting(params X509Certificate2[] authorities) => MtlsConnectionPool.ForSession(
+            new MtlsConnectionSettings
+            {
+                Certificate = ClientCertificate.FromCertificate(new X509Certificate2(withKey),
+                    new[] { TestPki.Shared.Intermediate }),
+                ServerCertificateAuthority = new X509Certificate2Collection(authorities),
+                NoProxy = true,
+            });
+        StitchEndpoint endpoint = StitchEndpoint.Resolve(server.Uri.ToString());
+        var request = new AccessTokenRequest { Endpoint = endpoint, ClientId = "client", ClientSecret = "secret" };
+
+        StitchAccessToken first = await new AccessTokenProvider(request, PoolTrusting(TestPki.Shared.Root))
+            .GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        StitchAccessToken again = await new AccessTokenProvider(request, PoolTrusting(TestPki.Shared.Root))
+            .GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        StitchAccessToken other = await new AccessTokenProvider(request,
+            PoolTrusting(TestPki.Shared.Root, TestPki.Shared.Intermediate))
+            .GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+
+        Assert.Same(first, again);
+        Assert.NotSame(first, other);
+        Assert.Equal(2, server.Requests.Count(request => request.Path == "/connect/token"));
+    }
+
+    [Theory]
+    [InlineData(500, "server_error")]
+    [InlineData(503, "temporarily_unavailable")]
+    [InlineData(400, "temporarily_unavailable")]
+    [InlineData(503, null)]
+    public async Task RetriesATransientTokenFailureThenSucceeds(int status, string? code)
+    {
+        int requests = 0;
+        using var server = new LoopbackApiServer(TestPki.Shared, request =>
+            Interlocked.Increment(ref requests) == 1
+                ? new LoopbackResponse(status, code is null ? "{}" : $"{{\"error\":\"{code}\"}}")
+                : new LoopbackResponse(200, TokenBody.Replace("{0}", "1")));
+        AccessTokenProvider tokens = NewTokenProvider(server);
+        var log = new RecordingLog();
+
+        StitchAccessToken token = await tokens.GetAsync(false, s_timeout, log, default);
+
+        Assert.Equal("client_refund", token.Scope);
+        Assert.Equal(2, requests);
+        Assert.Contains(log.VerboseMessages, message =>
+            message.StartsWith($"HTTP {status}", StringComparison.Ordinal) && message.Contains("retry 1 of 3"));
+    }
+
+    [Theory]
+    [InlineData("server_error", "TokenServerError")]
+    [InlineData("temporarily_unavailable", "TokenTemporarilyUnavailable")]
+    public async Task ReportsATransientTokenFailureAsUnavailableAfterTheRetries(string code, string errorId)
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared,
+            _ => new LoopbackResponse(503, $"{{\"error\":\"{code}\"}}"));
+        AccessTokenProvider tokens = NewTokenProvider(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal(errorId, failure.ErrorId);
+        Assert.Equal(FailureCategory.ResourceUnavailable, failure.Category);
+        Assert.Contains("Try again later", failure.Message);
+        Assert.Equal(1 + StitchApiClient.MaxRetries, server.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData("weird_custom_error", "TokenRequestFailed", FailureCategory.InvalidOperation)]
+    [InlineData("invalid_grant", "TokenInvalidGrant", FailureCategory.AuthenticationError)]
+    [InlineData("access_denied", "TokenAccessDenied", FailureCategory.PermissionDenied)]
+    [InlineData("invalid_request", "TokenInvalidRequest", FailureCategory.InvalidArgument)]
+    public async Task NamesOnlyRfcErrorCodesInTheErrorId(string code, string errorId, FailureCategory category)
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared,
+            _ => new LoopbackResponse(400, $"{{\"error\":\"{code}\"}}"));
+        AccessTokenProvider tokens = NewTokenProvider(server);
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal(errorId, failure.ErrorId);
+        Assert.Equal(category, failure.Category);
+        Assert.Contains(code, failure.Message);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task NamesTheAssertionCertificateWhenPrivateKeyJwtIsRefused()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, _ => new LoopbackResponse(401,
+            "{\"error\":\"invalid_client\",\"error_description\":\"signature does not verify\"}"));
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "jwt.example.com");
+        using X509Certificate2 signing = leaf.CopyWithPrivateKey(key);
+        var tokens = new AccessTokenProvider(new AccessTokenRequest
+        {
+            Endpoint = StitchEndpoint.Resolve(server.Uri.ToString()),
+            ClientId = "client",
+            AssertionCertificate = signing,
+        }, NewPool());
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default));
+
+        Assert.Equal("TokenInvalidClient", failure.ErrorId);
+        Assert.Contains("-ClientAssertionCertificate", failure.Message);
+        Assert.Contains(signing.Thumbprint, failure.Message);
+        Assert.DoesNotContain("-Credential", failure.Message);
+        Assert.DoesNotContain("secret", failure.Message);
+    }
+
+    [Fact]
+    public async Task WarnsThatTheAssertionCertificateHasExpired()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        using var key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "jwt.example.com",
+            DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        using X509Certificate2 signing = leaf.CopyWithPrivateKey(key);
+        var tokens = new AccessTokenProvider(new AccessTokenRequest
+        {
+            Endpoint = StitchEndpoint.Resolve(server.Uri.ToString()),
+            ClientId = "client",
+            AssertionCertificate = signing,
+        }, NewPool());
+        var log = new RecordingLog();
+
+        await tokens.GetAsync(false, s_timeout, log, default);
+
+        string warning = Assert.Single(log.Warnings);
+        Assert.Contains($"expired on {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z", warning);
+        Assert.Contains(leaf.Thumbprint, warning);
+    }
+
+    [Fact]
+    public async Task RefusesVariablesJsonCannotHoldWithAStableErrorId()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        (StitchApiClient client, _) = CreateClient(server);
+        var request = new GraphQLRequest
+        {
+            Query = "{ __typename }",
+            Variables = new Dictionary<string, object?> { ["amount"] = double.NaN },
+        };
+
+        var failure = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            client.QueryAsync(request, CancellationToken.None));
+
+        Assert.Equal("JsonValueNotSerializable", failure.ErrorId);
+        Assert.Equal(FailureCategory.InvalidArgument, failure.Category);
+        Assert.Empty(server.Requests);
+    }
+
     private static Func<LoopbackRequest, LoopbackResponse> Answer(Func<LoopbackRequest, LoopbackResponse> api)
     {
         int issued = 0;
@@ -228,6 +411,24 @@ public class ApiClientTests
             backoff: TimeSpan.FromMilliseconds(10));
         return (client, tokens);
     }
+
+    private static MtlsConnectionPool NewPool() => MtlsConnectionPool.ForSession(new MtlsConnectionSettings
+    {
+        Certificate = NewClientCertificate(),
+        ServerCertificateAuthority = new X509Certificate2Collection(TestPki.Shared.Root),
+        NoProxy = true,
+    });
+
+    private static AccessTokenProvider NewTokenProvider(LoopbackApiServer server) => new(new AccessTokenRequest
+    {
+        Endpoint = StitchEndpoint.Resolve(server.Uri.ToString()),
+        ClientId = "client",
+        ClientSecret = "secret",
+        Scopes = new[] { "client_refund" },
+    }, NewPool())
+    {
+        RetryBackoff = TimeSpan.FromMilliseconds(10),
+    };
 
     /// <summary>A new leaf each time, so each test has a pool and a token cache entry of its own.</summary>
     private static ClientCertificate NewClientCertificate()

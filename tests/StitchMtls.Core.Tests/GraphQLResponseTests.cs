@@ -23,7 +23,9 @@ public class GraphQLResponseTests
 
     [Theory]
     [InlineData("UNAUTHENTICATED", "GraphQLUnauthenticated")]
-    [InlineData("GRAPHQL_VALIDATION_FAILED", "GraphQLGraphqlValidationFailed")]
+    [InlineData("GRAPHQL_VALIDATION_FAILED", "GraphQLValidationFailed")]
+    [InlineData("GRAPHQL_PARSE_FAILED", "GraphQLParseFailed")]
+    [InlineData("BAD_USER_INPUT", "GraphQLBadUserInput")]
     [InlineData(null, "GraphQLError")]
     public void NamesTheErrorIdAfterTheCode(string? code, string errorId)
     {

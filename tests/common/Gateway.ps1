@@ -791,7 +791,8 @@ function Clear-TestGatewayToken {
 function Set-TestGatewayTokenError {
     <#
     .SYNOPSIS
-    Makes a gateway answer its next token request with the OAuth error Code (POST /test/token-error).
+    Makes a gateway answer its next token request (or the next Times requests) with the OAuth error Code
+    (POST /test/token-error).
     #>
     [CmdletBinding()]
     param(
@@ -808,11 +809,15 @@ function Set-TestGatewayTokenError {
 
         [Parameter(Mandatory)]
         [string]
-        $Code
+        $Code,
+
+        [ValidateRange(1, 100)]
+        [int]
+        $Times = 1
     )
 
     $result = Invoke-Curl -Arguments @('--cert', $Client.ChainPath, '--key', $Client.KeyPath, '--cacert', $Pki.Root,
-        '--data-urlencode', "error=$Code", "$($Gateway.Uri)test/token-error")
+        '--data-urlencode', "error=$Code", '--data-urlencode', "times=$Times", "$($Gateway.Uri)test/token-error")
     if ($result.StatusCode -ne 204) {
         throw "The gateway did not take the token error: curl exit $($result.ExitCode), HTTP $($result.StatusCode)."
     }

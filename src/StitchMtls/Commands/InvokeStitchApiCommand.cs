@@ -102,7 +102,9 @@ public sealed class InvokeStitchApiCommand : StitchApiCmdlet
                 {
                     Query = Query,
                     OperationName = OperationName,
-                    Variables = Variables is null ? null : (Dictionary<string, object?>)JsonObjects.ToPlain(Variables)!,
+                    Variables = Variables is null
+                        ? null
+                        : (Dictionary<string, object?>)JsonObjects.ToPlain(Variables, "-Variables")!,
                 };
                 GraphQLResponse response = RunWithPipelineLog((log, cancel) =>
                     new StitchApiClient(provider, api, timeout, log, token).QueryAsync(request, cancel));
@@ -115,7 +117,7 @@ public sealed class InvokeStitchApiCommand : StitchApiCmdlet
                     null => null,
                     string text => text,
                     PSObject { BaseObject: string text } => text,
-                    _ => JsonSerializer.Serialize(JsonObjects.ToPlain(Body)),
+                    _ => JsonObjects.Serialize(Body, "-Body"),
                 };
                 var method = new HttpMethod(Method.ToUpperInvariant());
                 RestResponse response = RunWithPipelineLog((log, cancel) =>

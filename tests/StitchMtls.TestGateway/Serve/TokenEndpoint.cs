@@ -49,7 +49,9 @@ internal sealed class TokenEndpoint
     private readonly byte[] _clientSecret;
     private readonly IssuedTokens _tokens;
     private readonly ClientAssertionVerifier? _assertions;
-    private string? _nextError;
+    private readonly object _forcedLock = new();
+    private string? _forcedError;
+    private int _forcedRemaining;
 
     /// <param name="clientId">The one registered client.</param>
     /// <param name="clientSecret">Its secret, for client_secret_post.</param>
@@ -86,7 +88,7 @@ internal sealed class TokenEndpoint
         }
 
         string grantedScope = string.Empty;
-        string? forced = Interlocked.Exchange(ref _nextError, null);
+        string? forced = TakeForcedError();
         TokenError? error = forced is not null
             ? TokenError.Of(forced, $"The test asked for {forced}.")
             : await AuthenticateAsync(form) ?? Validate(form, out grantedScope);
@@ -104,21 +106,43 @@ internal sealed class TokenEndpoint
     }
 
     /// <summary>
-    /// <c>POST /test/token-error</c> with <c>error=&lt;code&gt;</c>: the next token request, whatever it carries,
-    /// gets that OAuth error, so tests can see how a client reports each code.
+    /// <c>POST /test/token-error</c> with <c>error=&lt;code&gt;</c> and optionally <c>times=&lt;n&gt;</c> (1 by
+    /// default): the next n token requests, whatever they carry, get that OAuth error, so tests can see how a
+    /// client reports each code and how it retries the transient ones.
     /// </summary>
     public async Task FailNextAsync(HttpContext context)
     {
         IFormCollection form = await context.Request.ReadFormAsync(context.RequestAborted);
         string code = form["error"].ToString();
-        if (code.Length == 0)
+        string timesText = form["times"].ToString();
+        int times = 1;
+        if (code.Length == 0 || (timesText.Length > 0 && (!int.TryParse(timesText, out times) || times < 1)))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             return;
         }
 
-        _nextError = code;
+        lock (_forcedLock)
+        {
+            _forcedError = code;
+            _forcedRemaining = times;
+        }
+
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private string? TakeForcedError()
+    {
+        lock (_forcedLock)
+        {
+            if (_forcedRemaining == 0)
+            {
+                return null;
+            }
+
+            _forcedRemaining--;
+            return _forcedError;
+        }
     }
 
     /// <summary>Checks the request's form and the client's proof: a secret, or a signed assertion.</summary>

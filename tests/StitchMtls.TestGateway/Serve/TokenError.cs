@@ -30,10 +30,18 @@ internal sealed class TokenError
     public static TokenError InvalidScope(string description) =>
         new(StatusCodes.Status400BadRequest, "invalid_scope", description);
 
-    /// <summary>Any RFC 6749 section 5.2 code, as a test asks for it: 401 for invalid_client, else 400.</summary>
-    public static TokenError Of(string error, string description) =>
-        new(error == "invalid_client" ? StatusCodes.Status401Unauthorized : StatusCodes.Status400BadRequest, error,
-            description);
+    /// <summary>
+    /// Any OAuth error code, as a test asks for it: 401 for invalid_client, 500 for server_error, 503 for
+    /// temporarily_unavailable (the transient codes of RFC 6749 section 4.1.2.1, as token endpoints send them),
+    /// else 400.
+    /// </summary>
+    public static TokenError Of(string error, string description) => new(error switch
+    {
+        "invalid_client" => StatusCodes.Status401Unauthorized,
+        "server_error" => StatusCodes.Status500InternalServerError,
+        "temporarily_unavailable" => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status400BadRequest,
+    }, error, description);
 
     public sealed record ErrorBody(
         [property: JsonPropertyName("error")] string Error,
