@@ -264,7 +264,7 @@ public static class StoreRenewal
                 .Where(candidate => candidate.SubjectName.RawData.AsSpan().SequenceEqual(renewed.SubjectName.RawData)
                     && !string.Equals(candidate.Thumbprint, renewed.Thumbprint, StringComparison.OrdinalIgnoreCase)
                     && candidate.HasPrivateKey
-                    && candidate.NotBefore < renewed.NotBefore
+                    && IsOlder(candidate, renewed)
                     && candidate.NotBefore.ToUniversalTime() <= nowUtc
                     && nowUtc < candidate.NotAfter.ToUniversalTime())
                 .OrderByDescending(candidate => candidate.NotBefore)
@@ -284,6 +284,11 @@ public static class StoreRenewal
 
         return new StoreRenewalUndo(store.Store, renewed, previous);
     }
+
+    /// <summary>Older in the order -CommonName picks by: NotBefore, then NotAfter.</summary>
+    private static bool IsOlder(X509Certificate2 candidate, X509Certificate2 than) =>
+        candidate.NotBefore < than.NotBefore
+        || (candidate.NotBefore == than.NotBefore && candidate.NotAfter < than.NotAfter);
 
     /// <summary>Removes a certificate from the store together with its private key.</summary>
     /// <exception cref="StitchMtlsException"><c>CertStoreUnavailable</c>, <c>PrivateKeyAccessDenied</c>.</exception>
