@@ -84,16 +84,24 @@ BeforeAll {
 AfterAll {
     if ($gateway) { Stop-TestGateway -Gateway $gateway }
     if ($IsWindows) {
-        $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
-        $store.Open('ReadWrite')
-        foreach ($certificate in @($store.Certificates)) {
-            if ($certificate.GetNameInfo('SimpleName', $false) -ne $commonName) { continue }
-            $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey(
-                $certificate)
-            if ($key -is [System.Security.Cryptography.RSACng]) { $key.Key.Delete() }
-            $store.Remove($certificate)
+        # This run's certificates (by CN) with their keys, and its intermediate, out of the real stores again.
+        $intermediate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem(
+            (Get-Content -LiteralPath $pki.Intermediate -Raw))
+        foreach ($name in 'My', 'CA') {
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new($name, 'CurrentUser')
+            $store.Open('ReadWrite')
+            foreach ($certificate in @($store.Certificates)) {
+                if ($certificate.GetNameInfo('SimpleName', $false) -ne $commonName -and
+                    $certificate.Thumbprint -ne $intermediate.Thumbprint) { continue }
+                if ($certificate.HasPrivateKey) {
+                    $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::
+                        GetRSAPrivateKey($certificate)
+                    if ($key -is [System.Security.Cryptography.RSACng]) { $key.Key.Delete() }
+                }
+                $store.Remove($certificate)
+            }
+            $store.Close()
         }
-        $store.Close()
     }
 }
 
