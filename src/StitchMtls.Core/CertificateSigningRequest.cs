@@ -140,7 +140,7 @@ public static class CertificateSigningRequest
             log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
             cancellationToken.ThrowIfCancellationRequested();
 
-            string csrPem = SignRequest(request.Subject.ToDistinguishedName(), key, log);
+            string csrPem = SignRequest(request.ExactSubject ?? request.Subject.ToDistinguishedName(), key, log);
             string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
             pending.EnsureExists();
             var files = new FileSet();

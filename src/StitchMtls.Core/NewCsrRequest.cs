@@ -35,6 +35,12 @@ public sealed class NewCsrRequest
 
     public CsrSubject Subject { get; }
 
+    /// <summary>
+    /// When set, the CSR carries exactly these subject bytes instead of <see cref="Subject"/>'s encoding: a
+    /// renewal repeats the current certificate's subject, whose CN identifies the client at Stitch's gateway.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X500DistinguishedName? ExactSubject { get; init; }
+
     public int KeySize { get; }
 
     public string Folder { get; }

@@ -15,11 +15,19 @@ public sealed class StitchRenewalRequest
 
     public required int KeySize { get; init; }
 
-    /// <summary>The current chain, which keeps working until the renewal is completed.</summary>
+    /// <summary>
+    /// The current chain file, or in store mode the current certificate's <c>Cert:\...\&lt;thumbprint&gt;</c>
+    /// path; it keeps working until the renewal is completed.
+    /// </summary>
     public required string CertificatePath { get; init; }
 
-    public required string KeyPath { get; init; }
+    /// <summary>The current key file; null in store mode, where the key is held with the certificate.</summary>
+    public string? KeyPath { get; init; }
 
+    /// <summary>Store mode: the store the current certificate is in and the renewed one will go to.</summary>
+    public string? CertStoreLocation { get; init; }
+
+    /// <summary>The new key file, or in store mode the pending key entry (on Windows it names a CNG key).</summary>
     public required string PendingKeyPath { get; init; }
 
     public required string CsrPath { get; init; }
@@ -54,13 +62,20 @@ public sealed class StitchRenewal
 
     public required DateTime PreviousNotAfter { get; init; }
 
+    /// <summary>File mode: the current chain; in store mode the current certificate's Cert:\ path.</summary>
     public required string CertificatePath { get; init; }
 
-    public required string KeyPath { get; init; }
+    /// <summary>File mode: the current key; null in store mode.</summary>
+    public string? KeyPath { get; init; }
 
+    /// <summary>File mode: the previous chain (<c>*.previous</c>); in store mode its Cert:\ path.</summary>
     public required string PreviousCertificatePath { get; init; }
 
-    public required string PreviousKeyPath { get; init; }
+    /// <summary>File mode: the previous key; null in store mode.</summary>
+    public string? PreviousKeyPath { get; init; }
+
+    /// <summary>Store mode: whether the previous certificate and its key were removed from the store.</summary>
+    public bool PreviousRemoved { get; init; }
 
     /// <summary>The handshake run before the switch; null with -SkipTest and for Undo.</summary>
     public StitchMtlsTestResult? TestResult { get; init; }

@@ -8,6 +8,21 @@ namespace StitchMtls.Platform;
 /// <summary>Deletes the private key behind a store certificate where the store keeps it apart from the entry.</summary>
 internal static class StoreKeyRemoval
 {
+    public static void DeletePersistedKey(X509Certificate2 certificate, Store.CertificateStorePath store) =>
+        DeletePersistedKey(certificate, new CertificateStoreLocation(store.Location, store.StoreName));
+
+    /// <summary>
+    /// Deletes a pending key that will never be bound: on Windows the persisted CNG key the pending entry names;
+    /// elsewhere the key is the pending file itself, which <see cref="Store.PendingKeyFolder.Remove"/> scrubs.
+    /// </summary>
+    public static void DeletePendingKey(AsymmetricAlgorithm key)
+    {
+        if (OperatingSystem.IsWindows() && key is RSACng { Key.IsEphemeral: false } cng)
+        {
+            cng.Key.Delete();
+        }
+    }
+
     public static void DeletePersistedKey(X509Certificate2 certificate, CertificateStoreLocation location)
     {
         if (OperatingSystem.IsWindows())

@@ -20,6 +20,12 @@ public sealed class StoreChainImportRequest
 
     /// <summary>Where pending keys wait; the default folder for the location when null.</summary>
     public PendingKeyFolder? PendingKeys { get; init; }
+
+    /// <summary>
+    /// Keep the pending key entry after the write, so the import can be taken back without losing the key: a
+    /// renewal removes it only once the new certificate passed its test.
+    /// </summary>
+    public bool KeepPendingKey { get; init; }
 }
 
 /// <summary>
@@ -124,7 +130,7 @@ public sealed class StoreChainImport : IDisposable
             }
         }
 
-        if (_pendingId is not null)
+        if (_pendingId is not null && !Request.KeepPendingKey)
         {
             log.Verbose($"The key is now held with its certificate; removing the pending key entry in " +
                 $"'{_pending.Path}'.");

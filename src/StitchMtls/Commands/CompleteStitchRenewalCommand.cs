@@ -8,7 +8,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace StitchMtls.Commands;
 
 /// <summary>
-/// Installs the renewed chain beside the current one, tests it against a gateway, and only then switches it in.
+/// Installs the renewed chain beside the current one, tests it against a gateway, and only then switches it in; in
+/// a certificate store the renewed certificate is added beside the current one and taken out again if the test
+/// fails.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Complete, "StitchRenewal", DefaultParameterSetName = PathSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Medium)]
@@ -17,29 +19,47 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
+    private const string StorePathSet = "StorePath";
+    private const string StoreLiteralPathSet = "StoreLiteralPath";
 
     private readonly List<string> _signedPaths = new();
 
     /// <summary>The signed chain Stitch sent for the renewal CSR.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = StorePathSet, ValueFromPipeline = true)]
     [SupportsWildcards]
     public string[] Path { get; set; } = null!;
 
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Parameter(Mandatory = true, ParameterSetName = StoreLiteralPathSet)]
     [Alias("PSPath", "LP")]
     public string[] LiteralPath { get; set; } = null!;
 
     /// <summary>The current chain file, the one New-StitchRenewalRequest was given.</summary>
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
     [Alias("ChainPath")]
     public string CertificatePath { get; set; } = null!;
 
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public string? KeyPath { get; set; }
 
     /// <summary>The password of the pending renewal key, when New-StitchRenewalRequest encrypted it.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public SecureString? KeyPassword { get; set; }
+
+    /// <summary>Store mode: the store the renewal was started in (New-StitchRenewalRequest).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = StorePathSet)]
+    [Parameter(Mandatory = true, ParameterSetName = StoreLiteralPathSet)]
+    [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
+    public string CertStoreLocation { get; set; } = null!;
+
+    /// <summary>Store mode: remove the previous certificate and its key once the renewed one passed its test.</summary>
+    [Parameter(ParameterSetName = StorePathSet)]
+    [Parameter(ParameterSetName = StoreLiteralPathSet)]
+    public SwitchParameter RemovePrevious { get; set; }
 
     [Parameter]
     [ArgumentCompleter(typeof(EndpointNameCompleter))]
@@ -72,7 +92,7 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == LiteralPathSet)
+        if (ParameterSetName is LiteralPathSet or StoreLiteralPathSet)
         {
             _signedPaths.AddRange(LiteralPath.Select(ToFileSystemPath));
             return;
@@ -94,6 +114,12 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
 
     protected override void EndProcessing()
     {
+        if (ParameterSetName is StorePathSet or StoreLiteralPathSet)
+        {
+            CompleteInStore();
+            return;
+        }
+
         char[] password = Reveal(KeyPassword);
         try
         {
@@ -129,6 +155,45 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
         finally
         {
             Array.Clear(password);
+        }
+    }
+
+    private void CompleteInStore()
+    {
+        try
+        {
+            Store.StoreRenewal.CheckCompletionOptions(SkipTest, RemovePrevious);
+            Store.CertificateStorePath store = ParseStoreLocation(CertStoreLocation);
+            Func<ClientCertificate, ConnectionTestOptions>? testOptions = SkipTest ? null : TestOptions();
+            using Store.StoreRenewalCompletion completion = Store.StoreRenewal.PrepareCompletion(store, _signedPaths,
+                pendingKeys: null, DateTime.UtcNow, new DirectLog(this));
+            string test = SkipTest ? "without a test" : $"tested with {Endpoint}";
+            string previous = !completion.PreviousPresent
+                ? string.Empty
+                : RemovePrevious
+                    ? $", then remove the previous certificate {completion.PreviousThumbprint} and its key"
+                    : $", keeping the previous certificate {completion.PreviousThumbprint}";
+            if (!ShouldProcess(completion.Store.ToString(),
+                $"Add the renewed certificate {completion.Leaf.Thumbprint} {test}{previous}"))
+            {
+                return;
+            }
+
+            if (SkipTest)
+            {
+                WriteWarning("-SkipTest: the renewed certificate is added without a test, and -CommonName picks it " +
+                    "from now on. Run Test-StitchMtls now; Undo-StitchRenewal removes it while the previous one is " +
+                    "in the store and valid.");
+            }
+
+            StitchRenewal renewal = RunWithPipelineLog((pipelineLog, token) =>
+                    completion.CompleteAsync(testOptions, RemovePrevious, DateTime.UtcNow, pipelineLog, token),
+                $"Completing the renewal of {completion.Leaf.GetNameInfo(X509NameType.SimpleName, false)}");
+            WriteObject(renewal);
+        }
+        catch (StitchMtlsException ex)
+        {
+            ThrowFailure(ex);
         }
     }
 

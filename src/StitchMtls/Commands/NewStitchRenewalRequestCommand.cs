@@ -6,26 +6,63 @@ using System.Threading.Tasks;
 
 namespace StitchMtls.Commands;
 
-/// <summary>Starts a renewal: a new key and a CSR with exactly the current certificate's subject.</summary>
-[Cmdlet(VerbsCommon.New, "StitchRenewalRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+/// <summary>
+/// Starts a renewal: a new key and a CSR with exactly the current certificate's subject, for a chain file or for a
+/// certificate in a certificate store.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "StitchRenewalRequest", DefaultParameterSetName = FileSet, SupportsShouldProcess = true,
+    ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(StitchRenewalRequest))]
 public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
 {
-    /// <summary>The current chain file (Import-StitchChain's output).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    private const string FileSet = "File";
+    private const string ThumbprintSet = "Thumbprint";
+    private const string CommonNameSet = "CommonName";
+
+    /// <summary>The current chain file (Import-StitchChain's output), or a Cert:\ path with a thumbprint.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileSet, ValueFromPipelineByPropertyName = true)]
     [Alias("ChainPath")]
     public string CertificatePath { get; set; } = null!;
 
     /// <summary>The current key; found beside a '&lt;name&gt;-chain.pem' chain when left out.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = FileSet, ValueFromPipelineByPropertyName = true)]
     public string? KeyPath { get; set; }
 
-    /// <summary>The folder the CSR is written to; the current certificate's folder by default.</summary>
+    /// <summary>Store mode: the thumbprint of the certificate to renew.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ThumbprintSet, ValueFromPipelineByPropertyName = true)]
+    public string Thumbprint { get; set; } = null!;
+
+    /// <summary>Store mode: renew the newest valid certificate with this common name.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CommonNameSet)]
+    [Alias("CN")]
+    public string CommonName { get; set; } = null!;
+
+    /// <summary>Store mode: the store of the current certificate; the renewed one goes there too.</summary>
+    [Parameter(ParameterSetName = ThumbprintSet)]
+    [Parameter(ParameterSetName = CommonNameSet)]
+    [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
+    public string CertStoreLocation { get; set; } = Store.CertificateStorePath.CurrentUserMy;
+
+    /// <summary>Windows, store mode: let the new CNG key be exported later.</summary>
+    [Parameter(ParameterSetName = ThumbprintSet)]
+    [Parameter(ParameterSetName = CommonNameSet)]
+    public SwitchParameter Exportable { get; set; }
+
+    /// <summary>Windows, store mode: the CNG key storage provider for the new key.</summary>
+    [Parameter(ParameterSetName = ThumbprintSet)]
+    [Parameter(ParameterSetName = CommonNameSet)]
+    [ArgumentCompleter(typeof(KeyStorageProviderCompleter))]
+    public string? KeyStorageProvider { get; set; }
+
+    /// <summary>
+    /// The folder the CSR is written to: the current certificate's folder by default, or in store mode the current
+    /// location.
+    /// </summary>
     [Parameter]
     [Alias("Destination")]
     public string? Path { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = FileSet)]
     public SecureString? KeyPassword { get; set; }
 
     [Parameter]
@@ -38,6 +75,12 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName != FileSet || Store.CertificateStorePath.LooksLikeStorePath(CertificatePath))
+        {
+            ProcessStoreCertificate();
+            return;
+        }
+
         RenewalPaths paths;
         string csrPath;
         int keySize;
@@ -90,6 +133,77 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
         finally
         {
             Array.Clear(password);
+        }
+    }
+
+    private void ProcessStoreCertificate()
+    {
+        X509Certificate2 current;
+        Store.StoreRenewalOptions options;
+        string csrPath;
+        int keySize;
+        try
+        {
+            Store.CertificateStorePath location;
+            string? thumbprint = ParameterSetName == ThumbprintSet ? Thumbprint : null;
+            if (ParameterSetName == FileSet)
+            {
+                location = Store.CertificateStorePath.Parse(CertificatePath);
+                thumbprint = location.Thumbprint ?? throw new StitchMtlsException("CertStorePathInvalid",
+                    FailureCategory.InvalidArgument, $"'{CertificatePath}' names a store, not a certificate. Add " +
+                    "the thumbprint, or use -Thumbprint or -CommonName with -CertStoreLocation.", CertificatePath);
+            }
+            else
+            {
+                location = ParseStoreLocation(CertStoreLocation);
+            }
+
+            options = new Store.StoreRenewalOptions
+            {
+                Location = location.Store,
+                CsrFolder = ToFileSystemPath(Path ?? "."),
+                Exportable = Exportable,
+                KeyStorageProvider = string.IsNullOrWhiteSpace(KeyStorageProvider) ? null : KeyStorageProvider,
+            };
+            current = Store.StoreRenewal.FindCurrent(options.Location, thumbprint,
+                ParameterSetName == CommonNameSet ? CommonName : null, DateTime.UtcNow);
+            csrPath = Store.StoreRenewal.CsrPathFor(current, options.CsrFolder);
+            Store.StoreRenewal.CheckRequest(current, options, csrPath, Force, new DirectLog(this));
+            keySize = CertificateRenewal.ChooseKeySize(current, KeySize);
+        }
+        catch (StitchMtlsException ex)
+        {
+            WriteFailure(ex);
+            return;
+        }
+
+        using (current)
+        {
+            if (keySize != NewCsrRequest.DefaultKeySize)
+            {
+                WriteWarning($"Stitch's documentation uses RSA 4096-bit keys; the new key will be {keySize} bits. " +
+                    "Confirm with Stitch that they accept it.");
+            }
+
+            string target = $"{options.Location} (pending key) and {csrPath}";
+            if (!ShouldProcess(target, $"Create a new RSA-{keySize} key and renewal CSR for {current.Thumbprint} " +
+                $"('{current.Subject}')"))
+            {
+                return;
+            }
+
+            try
+            {
+                StitchRenewalRequest request = RunWithPipelineLog((log, token) =>
+                        Task.FromResult(Store.StoreRenewal.Request(current, options, csrPath, keySize, Force,
+                            DateTime.UtcNow, log, token)),
+                    $"Generating an RSA-{keySize} renewal key");
+                WriteObject(request);
+            }
+            catch (StitchMtlsException ex)
+            {
+                WriteFailure(ex);
+            }
         }
     }
 }
