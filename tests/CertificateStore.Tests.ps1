@@ -340,9 +340,9 @@ Describe 'Store sources that cannot work are refused before anything is touched'
     }
 
     It 'says a Cert:\ path given to -Certificate must name a certificate, not a store' {
-        $errorId = 'ParameterArgumentTransformationError,StitchMtls.Commands.TestStitchMtlsCommand'
-        $failure = { Test-StitchMtls -Endpoint $gateway.Uri -Certificate 'Cert:\CurrentUser\My' -NoProxy } |
-            Should -Throw -ErrorId $errorId -PassThru
+        $errorId = 'CertStorePathInvalid,StitchMtls.Commands.TestStitchMtlsCommand'
+        $failure = { Test-StitchMtls -Endpoint $gateway.Uri -Certificate 'Cert:\CurrentUser\My' -NoProxy `
+            -ErrorAction Stop } | Should -Throw -ErrorId $errorId -PassThru
         $failure.Exception.Message | Should -BeLike '*names a certificate store, not a certificate*-CommonName*'
     }
 

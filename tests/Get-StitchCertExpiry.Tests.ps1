@@ -212,7 +212,7 @@ if (-not $IsWindows) {
     It 'rejects a store path it cannot parse' {
         Get-StitchCertExpiry -Path 'Cert:\Nowhere\My' -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId |
-            Should -Be 'CertStoreLocationInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
+            Should -Be 'CertStorePathInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
     }
 
     It 'warns once and still reports with -EventLog -PassThru where there is no event log' {

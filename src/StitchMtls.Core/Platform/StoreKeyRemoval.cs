@@ -2,13 +2,14 @@ using System;
 using System.IO;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using StitchMtls.Store;
 
 namespace StitchMtls.Platform;
 
 /// <summary>Deletes the private key behind a store certificate where the store keeps it apart from the entry.</summary>
 internal static class StoreKeyRemoval
 {
-    public static void DeletePersistedKey(X509Certificate2 certificate, CertificateStoreLocation location)
+    public static void DeletePersistedKey(X509Certificate2 certificate, CertificateStorePath location)
     {
         if (OperatingSystem.IsWindows())
         {
