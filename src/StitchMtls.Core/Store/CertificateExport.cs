@@ -37,7 +37,8 @@ public static class CertificateExport
         if (password.IsEmpty)
         {
             throw new StitchMtlsException("PfxPasswordRequired", FailureCategory.InvalidArgument,
-                "A PKCS#12 file holds the private key and must be protected. Supply -PfxPassword.", pfxPath);
+                "-PfxPassword is empty. A PKCS#12 file holds the private key and must be protected: give a " +
+                "non-empty password.", pfxPath);
         }
 
         FileSet.EnsureWritable(new[] { pfxPath }, overwrite);
