@@ -732,3 +732,16 @@ Describe 'Windows certificate store' {
         $reported | Should -BeLike "*$($imported.Thumbprint)*Grant-StitchKeyAccess*"
     }
 }
+
+Describe 'The platform seam' {
+    It 'keeps every Windows/Unix branch of the C# code inside src/StitchMtls.Core/Platform' {
+        # The net472 build for Windows PowerShell 5.1 is meant to change the files of that folder only.
+        $source = Join-Path $PSScriptRoot '../src'
+        $branches = Get-ChildItem -LiteralPath $source -Recurse -Filter '*.cs' |
+            Where-Object { $_.FullName -notmatch '[\\/](obj|bin|Platform)[\\/]' } |
+            Select-String -Pattern 'IsWindows|RSACng|OperatingSystem\.' |
+            ForEach-Object { '{0}:{1}' -f $_.Path.Substring($source.Length), $_.LineNumber }
+
+        $branches | Should -BeNullOrEmpty
+    }
+}

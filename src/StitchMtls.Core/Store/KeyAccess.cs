@@ -47,13 +47,5 @@ public static class KeyAccess
 
     /// <summary>Refuses the call before anything is looked up where the platform has no key ACLs.</summary>
     /// <exception cref="StitchMtlsException"><c>PlatformNotSupported</c>.</exception>
-    public static void EnsureSupported()
-    {
-        if (!StorePlatform.IsWindows)
-        {
-            throw new StitchMtlsException("PlatformNotSupported", FailureCategory.InvalidOperation,
-                "Grant-StitchKeyAccess changes Windows key permissions. On this platform a store key is a file in " +
-                "the user's home, readable by that user only; run the task as that user instead.", null);
-        }
-    }
+    public static void EnsureSupported() => StorePlatform.EnsureKeyAccessSupported();
 }
