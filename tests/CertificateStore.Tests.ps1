@@ -736,7 +736,7 @@ Describe 'Windows certificate store' {
 Describe 'The platform seam' {
     It 'keeps every Windows/Unix branch of the C# code inside src/StitchMtls.Core/Platform' {
         # The net472 build for Windows PowerShell 5.1 is meant to change the files of that folder only.
-        $source = Join-Path $PSScriptRoot '../src'
+        $source = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../src')).Path
         $branches = Get-ChildItem -LiteralPath $source -Recurse -Filter '*.cs' |
             Where-Object { $_.FullName -notmatch '[\\/](obj|bin|Platform)[\\/]' } |
             Select-String -Pattern 'IsWindows|RSACng|OperatingSystem\.' |
