@@ -304,6 +304,23 @@ Describe 'The module' {
         }
     }
 
+    It 'shows <Command> -<Parameter> in Get-Help at position <Position>, default <Default>' -TestCases @(
+        @{ Command = 'Export-StitchCertificate'; Parameter = 'Thumbprint'; Position = '0'; Default = '(none)' }
+        @{ Command = 'Test-StitchMtls'; Parameter = 'Endpoint'; Position = '0'; Default = 'Secure' }
+        @{ Command = 'New-StitchCsr'; Parameter = 'CommonName'; Position = '0'; Default = '(none)' }
+        @{ Command = 'New-StitchCsr'; Parameter = 'KeySize'; Position = 'named'; Default = '4096' }
+        @{ Command = 'New-StitchCsr'; Parameter = 'Country'; Position = 'named'; Default = 'ZA' }
+        @{ Command = 'Test-StitchMtls'; Parameter = 'CertStoreLocation'; Position = 'named'
+            Default = 'Cert:\CurrentUser\My' }
+    ) {
+        $help = Get-Help $Command -Parameter $Parameter
+
+        $help.position | Should -Be $Position
+        if ($Default -ne '(none)') {
+            $help.defaultValue | Should -Be $Default
+        }
+    }
+
     It 'supports -WhatIf on every cmdlet that writes: <_>' -ForEach @(
         'New-StitchCsr', 'Import-StitchChain', 'Grant-StitchKeyAccess', 'Export-StitchCertificate'
         'New-StitchRenewalRequest', 'Complete-StitchRenewal', 'Undo-StitchRenewal', 'Remove-StitchCertificate'
