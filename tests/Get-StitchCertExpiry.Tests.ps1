@@ -321,6 +321,15 @@ Describe 'The module' {
         }
     }
 
+    It 'declares output types in the StitchMtls namespace, each with a view: <_>' -ForEach @(
+        'Export-StitchCertificate', 'Grant-StitchKeyAccess', 'Import-StitchChain', 'New-StitchCsr'
+    ) {
+        $typeName = (Get-Command $_).OutputType[0].Name
+
+        $typeName | Should -Match '^StitchMtls\.Stitch\w+$'
+        Get-FormatData -TypeName $typeName | Should -Not -BeNullOrEmpty
+    }
+
     It 'supports -WhatIf on every cmdlet that writes: <_>' -ForEach @(
         'New-StitchCsr', 'Import-StitchChain', 'Grant-StitchKeyAccess', 'Export-StitchCertificate'
         'New-StitchRenewalRequest', 'Complete-StitchRenewal', 'Undo-StitchRenewal', 'Remove-StitchCertificate'
