@@ -36,7 +36,7 @@ public sealed class CertificateStorePath
     /// <summary>The store without the thumbprint.</summary>
     public CertificateStorePath Store => new(Location, StoreName, null);
 
-    /// <summary>True for <c>My</c>, the personal store: the only one a client certificate and its key belong in.</summary>
+    /// <summary>True for <c>My</c>, the personal store: the only one a client certificate and key belong in.</summary>
     public bool IsPersonalStore => string.Equals(StoreName, "My", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The CA (intermediate) store at the same location.</summary>
