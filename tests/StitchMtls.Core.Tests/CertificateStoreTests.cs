@@ -169,6 +169,21 @@ public class CertificateStoreTests
     }
 
     [Fact]
+    public void CallsAnEmptyExportPasswordEmptyAndWritesNothing()
+    {
+        using RSA key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "stitch-prod.example.com").CopyWithPrivateKey(key);
+        string pfxPath = Path.Combine(Path.GetTempPath(), $"stitch-{Guid.NewGuid():N}.pfx");
+
+        var ex = Assert.Throws<StitchMtlsException>(() => CertificateExport.ToPkcs12(leaf, pfxPath,
+            ReadOnlySpan<char>.Empty, overwrite: false, new RecordingLog()));
+
+        Assert.Equal("PfxPasswordRequired", ex.ErrorId);
+        Assert.Contains("-PfxPassword is empty", ex.Message);
+        Assert.False(File.Exists(pfxPath));
+    }
+
+    [Fact]
     public void NamesTheAccountTheThumbprintAndTheGrantCommandWhenAKeyCannotBeOpened()
     {
         using RSA key = RSA.Create(2048);
