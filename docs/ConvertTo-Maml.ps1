@@ -142,8 +142,13 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
     }
     $sections = Get-MarkdownSection -Text (Get-Content -LiteralPath $markdownPath -Raw)
     $parameterText = @{}
+    $parameterDefault = @{}
     foreach ($block in Get-SubSection $sections['PARAMETERS']) {
         $parameterText[$block.Title.TrimStart('-')] = Split-Paragraph $block.Lines
+        $default = $block.Lines | Where-Object { $_ -match '^Default value:\s*(.+)$' } | Select-Object -First 1
+        if ($default -and $default -match '^Default value:\s*(.+)$' -and $Matches[1].Trim() -ne 'None') {
+            $parameterDefault[$block.Title.TrimStart('-')] = $Matches[1].Trim()
+        }
     }
 
     $writer.WriteStartElement('command', 'command', $commandNs)
@@ -189,7 +194,7 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
         $positions = @($attributes | Where-Object Position -ge 0 | ForEach-Object Position)
         $writer.WriteStartElement('command', 'parameter', $commandNs)
         $required = "$([bool]($attributes | Where-Object Mandatory))".ToLowerInvariant()
-        $position = if ($positions) { "$($positions[0])" } else { 'named' }
+        $position = if ($positions.Count) { "$($positions[0])" } else { 'named' }
         $pipelineInput = if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' }
         $aliases = if ($parameter.Aliases.Count) { $parameter.Aliases -join ', ' } else { 'none' }
         $writer.WriteAttributeString('required', $required)
@@ -200,6 +205,9 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
         $text = if ($parameterText.ContainsKey($parameter.Name)) { $parameterText[$parameter.Name] } else { @() }
         Write-Paragraphs $writer $text
         $writer.WriteElementString('command', 'parameterValue', $commandNs, $parameter.ParameterType.Name)
+        if ($parameterDefault.ContainsKey($parameter.Name)) {
+            $writer.WriteElementString('dev', 'defaultValue', $dev, $parameterDefault[$parameter.Name])
+        }
         $writer.WriteEndElement()
     }
     $writer.WriteEndElement()

@@ -148,8 +148,45 @@ Describe 'A key made for the store, signed, imported and used from a new process
         $imported.Thumbprint | Should -Match '^[0-9A-F]{40}$'
         $imported.StorePath | Should -Be "Cert:\CurrentUser\My\$($imported.Thumbprint)"
         $expires = ([datetime]$imported.NotAfter).ToUniversalTime().ToString('yyyy-MM-dd')
-        $imported.FriendlyName | Should -Be "Stitch mTLS $commonName (expires $expires)"
+        if ($IsWindows) {
+            $imported.FriendlyName | Should -Be "Stitch mTLS $commonName (expires $expires)"
+        }
+        else {
+            $imported.FriendlyName | Should -BeNullOrEmpty -Because '.NET stores outside Windows keep no friendly name'
+        }
         $imported.ChainPath | Should -BeNullOrEmpty
+    }
+
+    It 'returns the existing entry when the same chain is imported again; -Force without a key says why' {
+        $again = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $signed {
+            param($Chain)
+            $output = Import-StitchChain -Path $Chain -CertStoreLocation 'Cert:\CurrentUser\My' -Verbose 4>&1
+            $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join ' '
+            $entry = @($output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+            $forced = try {
+                Import-StitchChain -Path $Chain -CertStoreLocation 'Cert:\CurrentUser\My' -Force -ErrorAction Stop |
+                    Out-Null
+                ''
+            }
+            catch {
+                $_.FullyQualifiedErrorId + ' ' + $_.Exception.Message
+            }
+            [pscustomobject]@{
+                Count      = $entry.Count
+                Thumbprint = if ($entry.Count) { $entry[0].Thumbprint } else { '' }
+                StorePath  = if ($entry.Count) { $entry[0].StorePath } else { '' }
+                Verbose    = $verbose
+                Forced     = $forced
+            }
+        }
+
+        $again.PSObject.Properties.Name | Should -Not -Contain 'ErrorId' -Because 'a second import is not an error'
+        $again.Count | Should -Be 1
+        $again.Thumbprint | Should -Be $imported.Thumbprint
+        $again.StorePath | Should -Be $imported.StorePath
+        $again.Verbose | Should -BeLike '*already in*with its private key; nothing was written*'
+        $again.Forced | Should -BeLike 'PendingKeyNotFound,StitchMtls.Commands.ImportStitchChainCommand *already in*'
+        $again.Forced | Should -Not -BeLike '*AmbiguousParameterSet*'
     }
 
     It 'is found by -CommonName in a new pwsh process, with its private key, and connects using only the store' {
@@ -340,9 +377,9 @@ Describe 'Store sources that cannot work are refused before anything is touched'
     }
 
     It 'says a Cert:\ path given to -Certificate must name a certificate, not a store' {
-        $errorId = 'ParameterArgumentTransformationError,StitchMtls.Commands.TestStitchMtlsCommand'
-        $failure = { Test-StitchMtls -Endpoint $gateway.Uri -Certificate 'Cert:\CurrentUser\My' -NoProxy } |
-            Should -Throw -ErrorId $errorId -PassThru
+        $errorId = 'CertStorePathInvalid,StitchMtls.Commands.TestStitchMtlsCommand'
+        $failure = { Test-StitchMtls -Endpoint $gateway.Uri -Certificate 'Cert:\CurrentUser\My' -NoProxy `
+            -ErrorAction Stop } | Should -Throw -ErrorId $errorId -PassThru
         $failure.Exception.Message | Should -BeLike '*names a certificate store, not a certificate*-CommonName*'
     }
 
@@ -352,6 +389,181 @@ Describe 'Store sources that cannot work are refused before anything is touched'
         New-StitchCsr -CommonName stitch-test.example.com -Organization 'Example Ltd' -Path $folder `
             -CertStoreLocation 'Cert:\CurrentUser\My' -WhatIf -WarningAction SilentlyContinue
         @(Get-ChildItem -LiteralPath $folder).Count | Should -Be 0
+    }
+}
+
+Describe 'Store paths keep the module''s ErrorIds, and only the personal store takes client certificates' {
+    BeforeAll {
+        # One child pwsh with a fresh store tries every case; the rows below assert on what it reports.
+        $reviewHome = Join-Path $TestDrive 'home-review'
+        $reviewFolder = Join-Path $TestDrive 'review'
+        New-Item -ItemType Directory -Path $reviewHome, $reviewFolder | Out-Null
+        $issued = @{
+            File    = New-TestClientCertificate -Pki $pki -CommonName "stitch-file-$suffix.example.com" -Name file `
+                -OutDir (Join-Path $reviewFolder 'file')
+            Future  = New-TestClientCertificate -Pki $pki -CommonName "stitch-future-$suffix.example.com" `
+                -Name future -ValidFromDays 5 -OutDir (Join-Path $reviewFolder 'future')
+            Expired = New-TestClientCertificate -Pki $pki -CommonName "stitch-mixed-$suffix.example.com" `
+                -Name expired -ExpiresInDays -5 -OutDir (Join-Path $reviewFolder 'expired')
+            Later   = New-TestClientCertificate -Pki $pki -CommonName "stitch-mixed-$suffix.example.com" `
+                -Name later -ValidFromDays 5 -OutDir (Join-Path $reviewFolder 'later')
+        }
+        $arguments = $reviewFolder, $gateway.Uri, ($issued | ConvertTo-Json -Depth 3), $IsWindows
+        $script:review = Invoke-IsolatedStep -UserHome $reviewHome -ArgumentList $arguments {
+            param($Folder, $Uri, $IssuedJson, $OnWindows)
+            $issued = $IssuedJson | ConvertFrom-Json
+            $missing = '0' * 40
+            $password = ConvertTo-SecureString 'p' -AsPlainText -Force
+            $calls = [ordered]@{
+                NewCsrRoot   = { New-StitchCsr -CommonName stitch-root.example.com -Organization 'Example Ltd' `
+                    -KeySize 2048 -Path $Folder -Name root -CertStoreLocation 'Cert:\CurrentUser\Root' }
+                NewCsrFoo    = { New-StitchCsr -CommonName stitch-foo.example.com -Organization 'Example Ltd' `
+                    -KeySize 2048 -Path $Folder -Name foo -CertStoreLocation 'Cert:\CurrentUser\Foo' }
+                ImportRoot   = { Import-StitchChain -Path $issued.File.ChainPath -KeyPath $issued.File.KeyPath `
+                    -CertStoreLocation 'Cert:\CurrentUser\Root' }
+                TestRoot     = { Test-StitchMtls -Endpoint $Uri -CommonName x -NoProxy `
+                    -CertStoreLocation 'Cert:\CurrentUser\Root' }
+                ExpiryRoot   = { Get-StitchCertExpiry -CommonName x -CertStoreLocation 'Cert:\CurrentUser\Root' }
+                ExportRoot   = { Export-StitchCertificate -Thumbprint $missing -PfxPath (Join-Path $Folder 'x.pfx') `
+                    -PfxPassword $password -CertStoreLocation 'Cert:\CurrentUser\Root' }
+                RemoveRoot   = { Remove-StitchCertificate -Thumbprint $missing -Force `
+                    -CertStoreLocation 'Cert:\CurrentUser\Root' }
+                CertMissing  = { Test-StitchMtls -Endpoint $Uri -Certificate "Cert:\CurrentUser\My\$missing" -NoProxy }
+                CertPiped    = { "Cert:\CurrentUser\My\$missing" | Test-StitchMtls -Endpoint $Uri -NoProxy }
+                CertMachine  = {
+                    Test-StitchMtls -Endpoint $Uri -Certificate "Cert:\LocalMachine\My\$missing" -NoProxy
+                }
+                CertStore    = { Test-StitchMtls -Endpoint $Uri -Certificate 'Cert:\CurrentUser\My' -NoProxy }
+                CertLocation = { Test-StitchMtls -Endpoint $Uri -Certificate 'Cert:\CurrentUser' -NoProxy }
+                CertRoot     = {
+                    Test-StitchMtls -Endpoint $Uri -Certificate "Cert:\CurrentUser\Root\$missing" -NoProxy
+                }
+                TokenMissing = { Get-StitchAccessToken -Certificate "Cert:\CurrentUser\My\$missing" -NoProxy `
+                    -Credential ([pscredential]::new('id', $password)) }
+                Sha256       = { Test-StitchMtls -Endpoint $Uri -Thumbprint ('0' * 64) -NoProxy }
+                Future       = { Test-StitchMtls -Endpoint $Uri -CommonName $issued.Future.CommonName -NoProxy }
+                Mixed        = { Test-StitchMtls -Endpoint $Uri -CommonName $issued.Later.CommonName -NoProxy }
+                FileTwice    = {
+                    $first = Import-StitchChain -Path $issued.File.ChainPath -KeyPath $issued.File.KeyPath `
+                        -CertStoreLocation 'Cert:\CurrentUser\My'
+                    $second = Import-StitchChain -Path $issued.File.ChainPath -KeyPath $issued.File.KeyPath `
+                        -CertStoreLocation 'Cert:\CurrentUser\My' -Verbose 4>&1
+                    $forced = Import-StitchChain -Path $issued.File.ChainPath -KeyPath $issued.File.KeyPath `
+                        -CertStoreLocation 'Cert:\CurrentUser\My' -Force
+                    $entry = @($second | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+                    $verbose = @($second | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+                    if ($entry.Count -ne 1 -or $entry[0].Thumbprint -ne $first.Thumbprint -or
+                        $forced.Thumbprint -ne $first.Thumbprint -or ($verbose -join ' ') -notlike '*already in*') {
+                        throw "second import: $($entry.Count) entries, verbose '$($verbose -join ' ')'"
+                    }
+                }
+            }
+            $ErrorActionPreference = 'Stop'
+            $WarningPreference = 'SilentlyContinue'
+            if ($OnWindows) {
+                $calls.Remove('FileTwice')
+            }
+            else {
+                # The child's HOME is private, so these go to a throw-away store; on Windows it would be the user's.
+                $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+                $store.Open('ReadWrite')
+                foreach ($name in 'Future', 'Expired', 'Later') {
+                    $store.Add([System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile(
+                        $issued.$name.LeafPath, $issued.$name.KeyPath))
+                }
+                $store.Close()
+            }
+            $outcome = [ordered]@{}
+            foreach ($case in $calls.Keys) {
+                $outcome[$case] = try {
+                    & $calls[$case] | Out-Null
+                    @{ Id = ''; Category = ''; Message = '' }
+                }
+                catch {
+                    @{ Id = $_.FullyQualifiedErrorId; Category = [string]$_.CategoryInfo.Category
+                        Message = $_.Exception.Message }
+                }
+            }
+            $storeRoot = Join-Path $HOME '.dotnet/corefx/cryptography/x509stores'
+            $outcome['Stores'] = (Get-ChildItem -LiteralPath $storeRoot -Directory -ErrorAction Ignore |
+                ForEach-Object Name) -join ','
+            $outcome['Written'] = (Get-ChildItem -LiteralPath $Folder -File | ForEach-Object Name) -join ','
+            $pendingFolder = Join-Path $HOME '.local/share/StitchMtls/PendingKeys'
+            $outcome['Pending'] = @(Get-ChildItem -LiteralPath $pendingFolder -File -ErrorAction Ignore).Count
+            [pscustomobject]$outcome
+        }
+    }
+
+    It '<Case> refuses a store other than My with CertStorePathInvalid, before any key or file is made' -TestCases @(
+        @{ Case = 'NewCsrRoot'; Command = 'NewStitchCsrCommand' }
+        @{ Case = 'NewCsrFoo'; Command = 'NewStitchCsrCommand' }
+        @{ Case = 'ImportRoot'; Command = 'ImportStitchChainCommand' }
+        @{ Case = 'TestRoot'; Command = 'TestStitchMtlsCommand' }
+        @{ Case = 'ExpiryRoot'; Command = 'GetStitchCertExpiryCommand' }
+        @{ Case = 'ExportRoot'; Command = 'ExportStitchCertificateCommand' }
+        @{ Case = 'RemoveRoot'; Command = 'RemoveStitchCertificateCommand' }
+    ) {
+        $review.PSObject.Properties.Name | Should -Not -Contain 'ErrorId' -Because ($review | Out-String)
+        $review.$Case.Id | Should -Be "CertStorePathInvalid,StitchMtls.Commands.$Command"
+        $review.$Case.Category | Should -Be 'InvalidArgument'
+        $review.$Case.Message | Should -BeLike '*Cert:\CurrentUser\My or Cert:\LocalMachine\My only*'
+    }
+
+    It 'creates no Root or Foo store, no CSR and no pending key for the refused calls' {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'on Windows the stores are the system''s, not files under HOME'
+            return
+        }
+        $review.Stores -split ',' | Should -Not -Contain 'root'
+        $review.Stores -split ',' | Should -Not -Contain 'foo'
+        $review.Written | Should -BeNullOrEmpty
+        $review.Pending | Should -Be 0
+    }
+
+    It '-Certificate <Case> keeps the ErrorId <Id> (<Category>)' -TestCases @(
+        @{ Case = 'CertMissing'; Id = 'CertificateNotFound'; Category = 'ObjectNotFound'; Command = 'TestStitchMtls' }
+        @{ Case = 'CertPiped'; Id = 'CertificateNotFound'; Category = 'ObjectNotFound'; Command = 'TestStitchMtls' }
+        @{ Case = 'CertMachine'; Id = 'PlatformNotSupported'; Category = 'InvalidOperation'
+            Command = 'TestStitchMtls' }
+        @{ Case = 'CertStore'; Id = 'CertStorePathInvalid'; Category = 'InvalidArgument'; Command = 'TestStitchMtls' }
+        @{ Case = 'CertLocation'; Id = 'CertStorePathInvalid'; Category = 'InvalidArgument'
+            Command = 'TestStitchMtls' }
+        @{ Case = 'CertRoot'; Id = 'CertStorePathInvalid'; Category = 'InvalidArgument'; Command = 'TestStitchMtls' }
+        @{ Case = 'TokenMissing'; Id = 'CertificateNotFound'; Category = 'ObjectNotFound'
+            Command = 'GetStitchAccessToken' }
+    ) {
+        if ($IsWindows -and $Case -eq 'CertMachine') {
+            Set-ItResult -Skipped -Because 'Windows has a LocalMachine store'
+            return
+        }
+        $review.$Case.Id | Should -Be "$Id,StitchMtls.Commands.$($Command)Command"
+        $review.$Case.Category | Should -Be $Category
+    }
+
+    It 'names a 64-digit thumbprint as a SHA-256 fingerprint (ThumbprintInvalid)' {
+        $review.Sha256.Id | Should -Be 'ThumbprintInvalid,StitchMtls.Commands.TestStitchMtlsCommand'
+        $review.Sha256.Message | Should -BeLike '*SHA-256*'
+    }
+
+    It '-CommonName with <Case> certificates gives <Id> with advice about <Advice>' -TestCases @(
+        @{ Case = 'Future'; Id = 'CertificateNotYetValid'; Advice = '*clock*' }
+        @{ Case = 'Mixed'; Id = 'CertificateNotYetValid'; Advice = '*1 expired*clock*' }
+    ) {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'the store is the user''s own on Windows; unit tests cover the rule'
+            return
+        }
+        $review.$Case.Id | Should -Be "$Id,StitchMtls.Commands.TestStitchMtlsCommand"
+        $review.$Case.Message | Should -BeLike $Advice
+        $review.$Case.Message | Should -Not -BeLike '*Import the renewed*'
+    }
+
+    It 'imports the same chain with -KeyPath twice as the existing entry, and -Force adds it again' {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'the child''s store is the user''s own on Windows'
+            return
+        }
+        $review.FileTwice.Id | Should -BeNullOrEmpty -Because $review.FileTwice.Message
     }
 }
 
@@ -518,5 +730,18 @@ Describe 'Windows certificate store' {
         $reported | Should -BeLike 'PrivateKeyAccessDenied,*'
         $reported | Should -BeLike '*LOCAL SERVICE*'
         $reported | Should -BeLike "*$($imported.Thumbprint)*Grant-StitchKeyAccess*"
+    }
+}
+
+Describe 'The platform seam' {
+    It 'keeps every Windows/Unix branch of the C# code inside src/StitchMtls.Core/Platform' {
+        # The net472 build for Windows PowerShell 5.1 is meant to change the files of that folder only.
+        $source = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../src')).Path
+        $branches = Get-ChildItem -LiteralPath $source -Recurse -Filter '*.cs' |
+            Where-Object { $_.FullName -notmatch '[\\/](obj|bin|Platform)[\\/]' } |
+            Select-String -Pattern 'IsWindows|RSACng|OperatingSystem\.' |
+            ForEach-Object { '{0}:{1}' -f $_.Path.Substring($source.Length), $_.LineNumber }
+
+        $branches | Should -BeNullOrEmpty
     }
 }

@@ -212,7 +212,7 @@ if (-not $IsWindows) {
     It 'rejects a store path it cannot parse' {
         Get-StitchCertExpiry -Path 'Cert:\Nowhere\My' -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId |
-            Should -Be 'CertStoreLocationInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
+            Should -Be 'CertStorePathInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
     }
 
     It 'warns once and still reports with -EventLog -PassThru where there is no event log' {
@@ -302,6 +302,32 @@ Describe 'The module' {
             ($parameter.description.Text -join '') |
                 Should -Not -BeNullOrEmpty -Because "-$($parameter.name) needs a description"
         }
+    }
+
+    It 'shows <Command> -<Parameter> in Get-Help at position <Position>, default <Default>' -TestCases @(
+        @{ Command = 'Export-StitchCertificate'; Parameter = 'Thumbprint'; Position = '0'; Default = '(none)' }
+        @{ Command = 'Test-StitchMtls'; Parameter = 'Endpoint'; Position = '0'; Default = 'Secure' }
+        @{ Command = 'New-StitchCsr'; Parameter = 'CommonName'; Position = '0'; Default = '(none)' }
+        @{ Command = 'New-StitchCsr'; Parameter = 'KeySize'; Position = 'named'; Default = '4096' }
+        @{ Command = 'New-StitchCsr'; Parameter = 'Country'; Position = 'named'; Default = 'ZA' }
+        @{ Command = 'Test-StitchMtls'; Parameter = 'CertStoreLocation'; Position = 'named'
+            Default = 'Cert:\CurrentUser\My' }
+    ) {
+        $help = Get-Help $Command -Parameter $Parameter
+
+        $help.position | Should -Be $Position
+        if ($Default -ne '(none)') {
+            $help.defaultValue | Should -Be $Default
+        }
+    }
+
+    It 'declares output types in the StitchMtls namespace, each with a view: <_>' -ForEach @(
+        'Export-StitchCertificate', 'Grant-StitchKeyAccess', 'Import-StitchChain', 'New-StitchCsr'
+    ) {
+        $typeName = (Get-Command $_).OutputType[0].Name
+
+        $typeName | Should -Match '^StitchMtls\.Stitch\w+$'
+        Get-FormatData -TypeName $typeName | Should -Not -BeNullOrEmpty
     }
 
     It 'supports -WhatIf on every cmdlet that writes: <_>' -ForEach @(

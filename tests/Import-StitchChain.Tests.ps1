@@ -182,10 +182,16 @@ Describe 'Import-StitchChain' {
         $collection | Should -HaveCount 3
     }
 
-    It 'asks for -PfxPassword rather than writing an unprotected PKCS#12' {
-        $keyPath = Copy-Key 'pfx-nopass'
-        { Import-StitchChain -Path $signed -KeyPath $keyPath -PfxPath (Join-Path $TestDrive 'x.pfx') } |
-            Should -Throw -ErrorId 'PfxPasswordRequired,StitchMtls.Commands.ImportStitchChainCommand'
+    It 'asks for -PfxPassword rather than writing an unprotected PKCS#12 (<Case>)' -TestCases @(
+        @{ Case = 'no password'; Password = $null; Message = '*Supply -PfxPassword*' }
+        @{ Case = 'an empty password'; Password = [securestring]::new(); Message = '*-PfxPassword is empty*' }
+    ) {
+        $keyPath = Copy-Key "pfx-nopass-$([guid]::NewGuid().ToString('N'))"
+        $call = { Import-StitchChain -Path $signed -KeyPath $keyPath -PfxPath (Join-Path $TestDrive 'x.pfx') `
+            -PfxPassword $Password }
+        $failure = $call | Should -Throw -ErrorId 'PfxPasswordRequired,StitchMtls.Commands.ImportStitchChainCommand' `
+            -PassThru
+        $failure.Exception.Message | Should -BeLike $Message
     }
 
     It 'writes nothing under -WhatIf' {

@@ -122,12 +122,12 @@ public static class CertificateRemoval
         return Describe(certificate, removed);
     }
 
-    public static StitchCertificateRemoval RemoveFromStore(CertificateStoreLocation location, string thumbprint,
+    public static StitchCertificateRemoval RemoveFromStore(Store.CertificateStorePath store, string thumbprint,
         IOperationLog log)
     {
-        log.Verbose($"Removing {thumbprint} and its private key from {location.StorePath}.");
-        using X509Certificate2 certificate = CertificateStore.Remove(location, thumbprint);
-        return Describe(certificate, new[] { $"{location.StorePath}\\{certificate.Thumbprint}" });
+        log.Verbose($"Removing {thumbprint} and its private key from {store.Store}.");
+        using X509Certificate2 certificate = Store.StoreCertificates.Remove(store, thumbprint);
+        return Describe(certificate, new[] { store.WithThumbprint(certificate.Thumbprint).ToString() });
     }
 
     public static StitchCertificateRemoval Describe(X509Certificate2? certificate, IReadOnlyList<string> removed)

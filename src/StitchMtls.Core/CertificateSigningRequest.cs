@@ -124,35 +124,25 @@ public static class CertificateSigningRequest
         CheckDestinations(request, store, overwrite);
         PendingKeyFolder pending = store.PendingKeys ?? PendingKeyFolder.For(store.Location.Location);
 
-        string keyName = "StitchMtls-" + Guid.NewGuid().ToString("N");
-        string provider = store.KeyStorageProvider ?? StorePlatform.SoftwareKeyStorageProvider;
-        log.Verbose(StorePlatform.IsWindows
-            ? $"Creating a persisted RSA-{request.KeySize} key '{keyName}' in '{provider}' " +
-                $"({(store.Exportable ? "exportable" : "not exportable")})."
-            : $"Generating an RSA-{request.KeySize} key for CN={request.Subject.CommonName}.");
         var watch = Stopwatch.StartNew();
-        RSA key = StorePlatform.CreateStoreKey(store.Location.Location, request.KeySize, store.Exportable,
-            store.KeyStorageProvider, keyName);
+        using PendingStoreKey storeKey = PendingStoreKey.Create(store, request.KeySize, request.Subject.CommonName,
+            log);
         var committed = false;
         try
         {
-            byte[] subjectPublicKeyInfo = KeyIdentity.SubjectPublicKeyInfo(key);
+            byte[] subjectPublicKeyInfo = KeyIdentity.SubjectPublicKeyInfo(storeKey.Key);
             log.Verbose($"Generated the key in {watch.Elapsed.TotalSeconds:0.0} s.");
             cancellationToken.ThrowIfCancellationRequested();
 
-            string csrPem = SignRequest(request.ExactSubject ?? request.Subject.ToDistinguishedName(), key, log);
+            string csrPem = SignRequest(request.ExactSubject ?? request.Subject.ToDistinguishedName(), storeKey.Key,
+                log);
             string publicKeySha256 = KeyIdentity.PublicKeySha256(subjectPublicKeyInfo);
             pending.EnsureExists();
             var files = new FileSet();
-            string pendingPath;
-            byte[] pendingContent = StorePlatform.IsWindows
-                ? PendingKeyFolder.CngRecord(provider, keyName)
-                : PrivateKeyFile.Export(key, ReadOnlySpan<char>.Empty);
+            string pendingPath = storeKey.EntryPath(pending, publicKeySha256);
+            byte[] pendingContent = storeKey.EntryContent();
             try
             {
-                pendingPath = StorePlatform.IsWindows
-                    ? pending.CngRecordPath(publicKeySha256)
-                    : pending.KeyFilePath(publicKeySha256);
                 files.AddPrivate(pendingPath, pendingContent);
                 files.AddPublic(request.CsrPath, Encoding.ASCII.GetBytes(csrPem));
                 cancellationToken.ThrowIfCancellationRequested();
@@ -170,24 +160,22 @@ public static class CertificateSigningRequest
                 CommonName = request.Subject.CommonName,
                 Subject = request.Subject.ToString(),
                 KeySize = request.KeySize,
-                KeyPath = StorePlatform.IsWindows ? null : pendingPath,
+                KeyPath = storeKey.KeyFilePath(pending, publicKeySha256),
                 CsrPath = request.CsrPath,
-                KeyProtection = StorePlatform.IsWindows ? KeyProtection.KeyStorageProvider : KeyProtection.Plain,
+                KeyProtection = storeKey.Protection,
                 PublicKeySha256 = publicKeySha256,
                 CsrPem = csrPem,
                 CertStoreLocation = store.Location.Store.ToString(),
-                KeyContainer = StorePlatform.IsWindows ? keyName : null,
-                KeyStorageProvider = StorePlatform.IsWindows ? provider : null,
+                KeyContainer = storeKey.KeyContainer,
+                KeyStorageProvider = storeKey.KeyStorageProvider,
             };
         }
         finally
         {
-            if (!committed && key is RSACng { Key.IsEphemeral: false } cng && OperatingSystem.IsWindows())
+            if (!committed)
             {
-                cng.Key.Delete();
+                storeKey.Discard();
             }
-
-            key.Dispose();
         }
     }
 

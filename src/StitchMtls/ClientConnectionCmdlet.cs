@@ -117,6 +117,14 @@ public abstract class ClientConnectionCmdlet : StitchCmdlet
             IReadOnlyList<X509Certificate2>? intermediates = IntermediatePath is null
                 ? null
                 : CertificateFile.Load(ToFileSystemPath(IntermediatePath));
+            if (Certificate is CertificateStorePathReference reference)
+            {
+                X509Certificate2 resolved = reference.Resolve();
+                WriteVerbose($"Using '{resolved.Subject}' ({resolved.Thumbprint}, expires " +
+                    $"{resolved.NotAfter:yyyy-MM-dd}) from '{reference.Path}'.");
+                return ClientCertificate.FromCertificate(resolved, intermediates);
+            }
+
             return ClientCertificate.FromCertificate(new X509Certificate2(Certificate), intermediates);
         }
 

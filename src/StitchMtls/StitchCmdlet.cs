@@ -164,20 +164,14 @@ public abstract class StitchCmdlet : PSCmdlet
         }
     }
 
-    /// <summary>A -CertStoreLocation value (<c>Cert:\CurrentUser\My</c>) as a store; a thumbprint is refused.</summary>
+    /// <summary>
+    /// A -CertStoreLocation value as a store: only the personal stores (<c>Cert:\CurrentUser\My</c>,
+    /// <c>Cert:\LocalMachine\My</c>) are accepted, because every such parameter writes or looks up a client
+    /// certificate; a thumbprint is refused.
+    /// </summary>
     /// <exception cref="StitchMtlsException"><c>CertStorePathInvalid</c>.</exception>
-    protected static Store.CertificateStorePath ParseStoreLocation(string location)
-    {
-        Store.CertificateStorePath path = Store.CertificateStorePath.Parse(location);
-        if (path.Thumbprint is not null)
-        {
-            throw new StitchMtlsException("CertStorePathInvalid", FailureCategory.InvalidArgument,
-                $"-CertStoreLocation takes a store such as Cert:\\CurrentUser\\My, not a certificate ('{location}'). " +
-                "Give the thumbprint with -Thumbprint.", location);
-        }
-
-        return path;
-    }
+    protected static Store.CertificateStorePath ParseStoreLocation(string location) =>
+        Store.CertificateStorePath.ParsePersonalStore(location);
 
     /// <summary>A provider path (relative, ~, PSDrive) as a file-system path; the item need not exist.</summary>
     protected string ToFileSystemPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);

@@ -17,6 +17,7 @@ public class CertificateStoreTests
     [InlineData(@"Cert:\CurrentUser\My", StoreLocation.CurrentUser, "My", null)]
     [InlineData(@"cert:\localmachine\my", StoreLocation.LocalMachine, "my", null)]
     [InlineData("Cert:/CurrentUser/My/", StoreLocation.CurrentUser, "My", null)]
+    [InlineData("cert:/localmachine/Root/", StoreLocation.LocalMachine, "Root", null)]
     [InlineData(@"Cert:\CurrentUser\My\" + Thumbprint, StoreLocation.CurrentUser, "My", Thumbprint)]
     [InlineData(@"Microsoft.PowerShell.Security\Certificate::CurrentUser\My\" + Thumbprint,
         StoreLocation.CurrentUser, "My", Thumbprint)]
@@ -36,11 +37,36 @@ public class CertificateStoreTests
     [InlineData(@"Cert:\CurrentUser")]
     [InlineData(@"Cert:\Someone\My")]
     [InlineData(@"Cert:\CurrentUser\My\ABC\extra")]
+    [InlineData(@"Cert:\Nowhere\My")]
     public void RefusesWhatIsNotAStorePath(string text)
     {
         var ex = Assert.Throws<StitchMtlsException>(() => CertificateStorePath.Parse(text));
 
         Assert.Equal("CertStorePathInvalid", ex.ErrorId);
+    }
+
+    [Theory]
+    [InlineData(@"Cert:\CurrentUser\My", null)]
+    [InlineData(@"cert:/localmachine/MY", null)]
+    [InlineData(@"Cert:\CurrentUser\Root", "'Root' store")]
+    [InlineData(@"Cert:\CurrentUser\Foo", "'Foo' store")]
+    [InlineData(@"Cert:\LocalMachine\CA", "'CA' store")]
+    [InlineData(@"Cert:\CurrentUser\My\" + Thumbprint, "not a certificate")]
+    [InlineData(@"C:\temp", "is not a certificate store path")]
+    public void TakesOnlyThePersonalStoresAsACertStoreLocation(string text, string? refusal)
+    {
+        if (refusal is null)
+        {
+            Assert.True(CertificateStorePath.ParsePersonalStore(text).IsPersonalStore);
+            return;
+        }
+
+        var ex = Assert.Throws<StitchMtlsException>(() => CertificateStorePath.ParsePersonalStore(text));
+
+        Assert.Equal("CertStorePathInvalid", ex.ErrorId);
+        Assert.Equal(FailureCategory.InvalidArgument, ex.Category);
+        Assert.Contains(refusal, ex.Message);
+        Assert.DoesNotContain("followed by", ex.Message);
     }
 
     [Theory]
@@ -53,13 +79,16 @@ public class CertificateStoreTests
     }
 
     [Theory]
-    [InlineData("3F2A")]
-    [InlineData("stitch-prod.example.com")]
-    public void RefusesWhatIsNotAThumbprint(string text)
+    [InlineData("3F2A", "not a certificate thumbprint")]
+    [InlineData("stitch-prod.example.com", "not a certificate thumbprint")]
+    [InlineData("not-a-thumbprint", "not a certificate thumbprint")]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000", "SHA-256")]
+    public void RefusesWhatIsNotAThumbprint(string text, string explanation)
     {
         var ex = Assert.Throws<StitchMtlsException>(() => CertificateStorePath.NormalizeThumbprint(text));
 
         Assert.Equal("ThumbprintInvalid", ex.ErrorId);
+        Assert.Contains(explanation, ex.Message);
     }
 
     [Fact]
@@ -97,6 +126,8 @@ public class CertificateStoreTests
     [InlineData("none", "CertificateNotFound")]
     [InlineData("keyless", "PrivateKeyMissing")]
     [InlineData("expired", "CertificateExpired")]
+    [InlineData("future", "CertificateNotYetValid")]
+    [InlineData("expiredAndFuture", "CertificateNotYetValid")]
     public void SaysWhyNoCertificateFitsACommonName(string situation, string errorId)
     {
         TestPki pki = TestPki.Shared;
@@ -110,13 +141,46 @@ public class CertificateStoreTests
                 pki.IssueLeaf(key, "stitch-prod.example.com", now.AddDays(-400), now.AddDays(-35))
                     .CopyWithPrivateKey(key),
             },
+            "future" => new[] { pki.IssueLeaf(key, "stitch-prod.example.com", now.AddDays(5)) },
+            "expiredAndFuture" => new[]
+            {
+                pki.IssueLeaf(key, "stitch-prod.example.com", now.AddDays(-400), now.AddDays(-35)),
+                pki.IssueLeaf(key, "stitch-prod.example.com", now.AddDays(5)),
+            },
             _ => new[] { pki.IssueLeaf(key, "stitch-other.example.com", now.AddDays(-1)) },
         };
 
         var ex = Assert.Throws<StitchMtlsException>(() => StoreCertificates.SelectByCommonName(certificates,
-            "stitch-prod.example.com", now.UtcDateTime, requireKey: true, @"Cert:\CurrentUser\My"));
+            "stitch-prod.example.com", now.UtcDateTime, requireKey: true, @"Cert:\CurrentUser\Root"));
 
         Assert.Equal(errorId, ex.ErrorId);
+        Assert.DoesNotContain(@"Cert:\CurrentUser\Root\", ex.Message);
+        Assert.DoesNotContain(@"-CertStoreLocation Cert:\CurrentUser\Root", ex.Message);
+        if (situation.Contains("future", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.Contains("clock", ex.Message);
+            Assert.DoesNotContain("Import the renewed", ex.Message);
+        }
+
+        if (situation == "expiredAndFuture")
+        {
+            Assert.Contains("1 expired", ex.Message);
+        }
+    }
+
+    [Fact]
+    public void CallsAnEmptyExportPasswordEmptyAndWritesNothing()
+    {
+        using RSA key = RSA.Create(2048);
+        using X509Certificate2 leaf = TestPki.Shared.IssueLeaf(key, "stitch-prod.example.com").CopyWithPrivateKey(key);
+        string pfxPath = Path.Combine(Path.GetTempPath(), $"stitch-{Guid.NewGuid():N}.pfx");
+
+        var ex = Assert.Throws<StitchMtlsException>(() => CertificateExport.ToPkcs12(leaf, pfxPath,
+            ReadOnlySpan<char>.Empty, overwrite: false, new RecordingLog()));
+
+        Assert.Equal("PfxPasswordRequired", ex.ErrorId);
+        Assert.Contains("-PfxPassword is empty", ex.Message);
+        Assert.False(File.Exists(pfxPath));
     }
 
     [Fact]

@@ -33,30 +33,6 @@ public sealed class LifecycleTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_folder, "a2")));
     }
 
-    [Theory]
-    [InlineData(@"Cert:\CurrentUser\My", StoreLocation.CurrentUser, "My", null)]
-    [InlineData("cert:/localmachine/Root/", StoreLocation.LocalMachine, "Root", null)]
-    [InlineData(@"Cert:\CurrentUser", StoreLocation.CurrentUser, "My", null)]
-    [InlineData(@"Cert:\CurrentUser\My\3b9c0e57d1a4f2b6c8e0a1b2c3d4e5f60718293a", StoreLocation.CurrentUser, "My",
-        "3B9C0E57D1A4F2B6C8E0A1B2C3D4E5F60718293A")]
-    public void ParsesCertDrivePaths(string path, StoreLocation location, string store, string? thumbprint)
-    {
-        CertificateStoreLocation parsed = CertificateStoreLocation.Parse(path);
-
-        Assert.Equal(location, parsed.Location);
-        Assert.Equal(store, parsed.StoreName);
-        Assert.Equal(thumbprint, parsed.Thumbprint);
-    }
-
-    [Theory]
-    [InlineData(@"Cert:\Somewhere\My")]
-    [InlineData(@"Cert:\CurrentUser\My\not-a-thumbprint")]
-    public void RejectsStorePathsItCannotOpen(string path)
-    {
-        var failure = Assert.Throws<StitchMtlsException>(() => CertificateStoreLocation.Parse(path));
-        Assert.Equal("CertStoreLocationInvalid", failure.ErrorId);
-    }
-
     [Fact]
     public void FindsCertificateFilesInSubfoldersButNotHiddenOnesOrOtherExtensions()
     {

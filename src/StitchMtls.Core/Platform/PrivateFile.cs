@@ -33,6 +33,21 @@ internal static class PrivateFile
         return new FileStream(path, options);
     }
 
+    /// <summary>
+    /// Creates a folder for private files: owner-only (0700) on Unix; on Windows a folder under the user's (or
+    /// the machine's) application data, which inherits that folder's restricted access.
+    /// </summary>
+    public static void CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
     private static FileStream CreateWithOwnerOnlyAcl(string path)
     {
         if (!OperatingSystem.IsWindows())

@@ -2,15 +2,13 @@ using System;
 using System.IO;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using StitchMtls.Store;
 
 namespace StitchMtls.Platform;
 
 /// <summary>Deletes the private key behind a store certificate where the store keeps it apart from the entry.</summary>
 internal static class StoreKeyRemoval
 {
-    public static void DeletePersistedKey(X509Certificate2 certificate, Store.CertificateStorePath store) =>
-        DeletePersistedKey(certificate, new CertificateStoreLocation(store.Location, store.StoreName));
-
     /// <summary>
     /// Deletes a pending key that will never be bound: on Windows the persisted CNG key the pending entry names;
     /// elsewhere the key is the pending file itself, which <see cref="Store.PendingKeyFolder.Remove"/> scrubs.
@@ -23,7 +21,7 @@ internal static class StoreKeyRemoval
         }
     }
 
-    public static void DeletePersistedKey(X509Certificate2 certificate, CertificateStoreLocation location)
+    public static void DeletePersistedKey(X509Certificate2 certificate, CertificateStorePath location)
     {
         if (OperatingSystem.IsWindows())
         {

@@ -187,6 +187,18 @@ internal static class StorePlatform
         return true;
     }
 
+    /// <summary>Refuses Grant-StitchKeyAccess where the platform has no key access lists.</summary>
+    /// <exception cref="StitchMtlsException"><c>PlatformNotSupported</c>.</exception>
+    public static void EnsureKeyAccessSupported()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            throw new StitchMtlsException("PlatformNotSupported", FailureCategory.InvalidOperation,
+                "Grant-StitchKeyAccess changes Windows key permissions. On this platform a store key is a file in " +
+                "the user's home, readable by that user only; run the task as that user instead.", null);
+        }
+    }
+
     /// <summary>Gives <paramref name="account"/> read access to the certificate's private key (Windows).</summary>
     /// <returns>The kind of key changed: <c>CNG</c> or <c>CSP</c>.</returns>
     public static string GrantKeyAccess(X509Certificate2 certificate, string account, StoreLocation location)

@@ -6,21 +6,6 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace StitchMtls.Store;
 
-/// <summary>What Export-StitchCertificate wrote.</summary>
-public sealed class StitchCertificateExport
-{
-    public required string Subject { get; init; }
-
-    public required string Thumbprint { get; init; }
-
-    public required DateTime NotAfter { get; init; }
-
-    public required string PfxPath { get; init; }
-
-    /// <summary>Certificates in the file: the leaf and the issuers found in the stores.</summary>
-    public required int CertificateCount { get; init; }
-}
-
 /// <summary>
 /// Exports a store certificate with its key and chain as PKCS#12, with the same AES-256 protection as
 /// Import-StitchChain -PfxPath, for moving it to another machine or an Azure Automation certificate asset.
@@ -37,7 +22,8 @@ public static class CertificateExport
         if (password.IsEmpty)
         {
             throw new StitchMtlsException("PfxPasswordRequired", FailureCategory.InvalidArgument,
-                "A PKCS#12 file holds the private key and must be protected. Supply -PfxPassword.", pfxPath);
+                "-PfxPassword is empty. A PKCS#12 file holds the private key and must be protected: give a " +
+                "non-empty password.", pfxPath);
         }
 
         FileSet.EnsureWritable(new[] { pfxPath }, overwrite);

@@ -36,6 +36,9 @@ public sealed class CertificateStorePath
     /// <summary>The store without the thumbprint.</summary>
     public CertificateStorePath Store => new(Location, StoreName, null);
 
+    /// <summary>True for <c>My</c>, the personal store: the only one a client certificate and key belong in.</summary>
+    public bool IsPersonalStore => string.Equals(StoreName, "My", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The CA (intermediate) store at the same location.</summary>
     public CertificateStorePath IntermediateStore => new(Location, "CA", null);
 
@@ -73,6 +76,39 @@ public sealed class CertificateStorePath
         return new CertificateStorePath(location, parts[1], thumbprint);
     }
 
+    /// <summary>
+    /// A <c>-CertStoreLocation</c> value: <c>Cert:\CurrentUser\My</c> or <c>Cert:\LocalMachine\My</c>, the stores
+    /// a client certificate is written to and looked up in. Any other store is refused before anything happens:
+    /// the trusted Root store must never receive a client key, and an unknown name would create a new store.
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>CertStorePathInvalid</c>.</exception>
+    public static CertificateStorePath ParsePersonalStore(string text)
+    {
+        CertificateStorePath path;
+        try
+        {
+            path = Parse(text);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "CertStorePathInvalid")
+        {
+            throw NotPersonalStore(text, "is not a certificate store path");
+        }
+
+        if (path.Thumbprint is not null)
+        {
+            throw new StitchMtlsException("CertStorePathInvalid", FailureCategory.InvalidArgument,
+                $"-CertStoreLocation takes a store such as {CurrentUserMy}, not a certificate ('{text}'). " +
+                "Give the thumbprint with -Thumbprint.", text);
+        }
+
+        if (!path.IsPersonalStore)
+        {
+            throw NotPersonalStore(text, $"names the '{path.StoreName}' store");
+        }
+
+        return path;
+    }
+
     /// <summary>Accepts the forms people paste: spaces, colons, lower case, an invisible mark from MMC.</summary>
     /// <exception cref="StitchMtlsException"><c>ThumbprintInvalid</c>.</exception>
     public static string NormalizeThumbprint(string thumbprint)
@@ -91,7 +127,15 @@ public sealed class CertificateStorePath
             }
         }
 
-        if (hex.Length is not (40 or 64))
+        if (hex.Length == 64)
+        {
+            throw new StitchMtlsException("ThumbprintInvalid", FailureCategory.InvalidArgument,
+                $"'{thumbprint}' has 64 hexadecimal digits: that is a SHA-256 fingerprint (as openssl x509 " +
+                "-fingerprint -sha256 prints it), but certificate stores use the SHA-1 thumbprint of 40 digits. Use " +
+                "openssl x509 -fingerprint -sha1, or (Get-PfxCertificate <file>).Thumbprint.", thumbprint);
+        }
+
+        if (hex.Length != 40)
         {
             throw new StitchMtlsException("ThumbprintInvalid", FailureCategory.InvalidArgument,
                 $"'{thumbprint}' is not a certificate thumbprint. Give the 40 hexadecimal digits of the SHA-1 " +
@@ -107,6 +151,11 @@ public sealed class CertificateStorePath
 
     private static StitchMtlsException Invalid(string text) => new("CertStorePathInvalid",
         FailureCategory.InvalidArgument,
-        $"'{text}' is not a certificate store path. Use Cert:\\CurrentUser\\My or Cert:\\LocalMachine\\My, " +
-        "followed by \\<thumbprint> for one certificate.", text);
+        $"'{text}' is not a certificate store path. Use a store such as Cert:\\CurrentUser\\My or " +
+        "Cert:\\LocalMachine\\My, followed by \\<thumbprint> for one certificate.", text);
+
+    private static StitchMtlsException NotPersonalStore(string text, string problem) => new("CertStorePathInvalid",
+        FailureCategory.InvalidArgument,
+        $"-CertStoreLocation '{text}' {problem}. A client certificate and its key belong in " +
+        $"{CurrentUserMy} or Cert:\\LocalMachine\\My only (never the trusted Root store); give one of those.", text);
 }

@@ -3,21 +3,6 @@ using StitchMtls.Platform;
 
 namespace StitchMtls.Store;
 
-/// <summary>What Grant-StitchKeyAccess changed.</summary>
-public sealed class StitchKeyAccess
-{
-    public required string Subject { get; init; }
-
-    public required string Thumbprint { get; init; }
-
-    public required string Account { get; init; }
-
-    /// <summary><c>CNG</c> (a key storage provider key) or <c>CSP</c> (a legacy CryptoAPI key container).</summary>
-    public required string KeyKind { get; init; }
-
-    public required string StorePath { get; init; }
-}
-
 /// <summary>
 /// Lets a service account (NETWORK SERVICE, a gMSA, a scheduled task's account) use a store certificate's key
 /// without making it exportable or copying it: read access on the key, nothing more.
@@ -47,13 +32,5 @@ public static class KeyAccess
 
     /// <summary>Refuses the call before anything is looked up where the platform has no key ACLs.</summary>
     /// <exception cref="StitchMtlsException"><c>PlatformNotSupported</c>.</exception>
-    public static void EnsureSupported()
-    {
-        if (!StorePlatform.IsWindows)
-        {
-            throw new StitchMtlsException("PlatformNotSupported", FailureCategory.InvalidOperation,
-                "Grant-StitchKeyAccess changes Windows key permissions. On this platform a store key is a file in " +
-                "the user's home, readable by that user only; run the task as that user instead.", null);
-        }
-    }
+    public static void EnsureSupported() => StorePlatform.EnsureKeyAccessSupported();
 }

@@ -52,19 +52,10 @@ public sealed class PendingKeyFolder
     /// <summary>Creates the folder, owner-only on Unix, when it does not exist yet.</summary>
     public void EnsureExists()
     {
-        if (Directory.Exists(Path))
+        if (!Directory.Exists(Path))
         {
-            return;
+            PrivateFile.CreateDirectory(Path);
         }
-
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(Path);
-            return;
-        }
-
-        Directory.CreateDirectory(Path,
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     /// <summary>The record for a persisted CNG key: provider and container name, no key material.</summary>

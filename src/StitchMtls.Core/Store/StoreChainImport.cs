@@ -18,6 +18,12 @@ public sealed class StoreChainImportRequest
     /// <summary>A key file to bind; when null, the pending key New-StitchCsr -CertStoreLocation made.</summary>
     public string? KeyPath { get; init; }
 
+    /// <summary>
+    /// Add the leaf again even when the store already holds it with a key (re-binding it to the key from
+    /// <see cref="KeyPath"/> or a pending key); otherwise such an import returns the existing entry.
+    /// </summary>
+    public bool Force { get; init; }
+
     /// <summary>Where pending keys wait; the default folder for the location when null.</summary>
     public PendingKeyFolder? PendingKeys { get; init; }
 
@@ -64,6 +70,48 @@ public sealed class StoreChainImport : IDisposable
         "Stitch mTLS {0} (expires {1:yyyy-MM-dd})", StoreCertificates.CommonNameOf(leaf),
         leaf.NotAfter.ToUniversalTime());
 
+    /// <summary>
+    /// The entry a previous import of the same chain left: the leaf is already in the store with its private key.
+    /// Importing twice (a retried runbook, an operator who is not sure) then reports that entry instead of
+    /// failing to find a pending key the first import used up, and the same way with or without -KeyPath.
+    /// </summary>
+    /// <returns>The existing entry, or null when there is something to import (or <c>Force</c> is set).</returns>
+    /// <exception cref="StitchMtlsException">
+    /// <c>PlatformNotSupported</c>, <c>ElevationRequired</c>, or what reading the certificate files reports.
+    /// </exception>
+    public static StitchChain? FindAlreadyImported(StoreChainImportRequest request, DateTime nowUtc,
+        IOperationLog log)
+    {
+        if (request.Force)
+        {
+            return null;
+        }
+
+        StorePlatform.EnsureSupported(request.Location, write: true);
+        List<X509Certificate2> supplied = ChainImport.ReadCertificates(request.CertificatePaths, log);
+        X509Certificate2? existing = FindWithKeyInStore(supplied, request.Location.Store);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        CertificateStorePath entry = request.Location.Store.WithThumbprint(existing.Thumbprint);
+        log.Verbose($"'{existing.Subject}' ({existing.Thumbprint}) is already in '{request.Location.Store}' with " +
+            "its private key; nothing was written. Add -Force to add it again with the key from -KeyPath.");
+        return new StitchChain
+        {
+            Subject = existing.Subject,
+            CommonName = StoreCertificates.CommonNameOf(existing),
+            Issuer = existing.Issuer,
+            Thumbprint = existing.Thumbprint,
+            NotBefore = existing.NotBefore.ToUniversalTime(),
+            NotAfter = existing.NotAfter.ToUniversalTime(),
+            DaysRemaining = ExpiryCalculator.DaysRemaining(existing.NotAfter.ToUniversalTime(), nowUtc),
+            StorePath = entry.ToString(),
+            FriendlyName = string.IsNullOrEmpty(existing.FriendlyName) ? null : existing.FriendlyName,
+        };
+    }
+
     /// <summary>Reads and validates everything; changes no store.</summary>
     /// <exception cref="StitchMtlsException">
     /// <c>PlatformNotSupported</c>, <c>ElevationRequired</c>, <c>PendingKeyNotFound</c>, and whatever
@@ -86,7 +134,7 @@ public sealed class StoreChainImport : IDisposable
         }
         else
         {
-            (key, pendingId) = FindPendingKey(supplied, pending, log);
+            (key, pendingId) = FindPendingKey(supplied, pending, request.Location.Store, log);
             keySource = pending.Find(pendingId!)!;
         }
 
@@ -108,6 +156,7 @@ public sealed class StoreChainImport : IDisposable
         CertificateStorePath personal = Request.Location.Store;
         X509Certificate2 leaf = Chain.Leaf;
         using X509Certificate2 bound = StorePlatform.BindKey(leaf, _key, personal.Location);
+        // Only Windows stores keep a friendly name; elsewhere the output says none, rather than one never stored.
         bool named = StorePlatform.TrySetFriendlyName(bound, FriendlyName);
 
         log.Verbose($"Adding '{leaf.Subject}' with its private key to '{personal}'" +
@@ -147,13 +196,13 @@ public sealed class StoreChainImport : IDisposable
             NotAfter = leaf.NotAfter.ToUniversalTime(),
             DaysRemaining = ExpiryCalculator.DaysRemaining(leaf.NotAfter.ToUniversalTime(), nowUtc),
             StorePath = personal.WithThumbprint(leaf.Thumbprint).ToString(),
-            FriendlyName = FriendlyName,
+            FriendlyName = named ? FriendlyName : null,
             KeyPath = Request.KeyPath is null ? null : System.IO.Path.GetFullPath(Request.KeyPath),
         };
     }
 
-    private static (AsymmetricAlgorithm Key, string Id) FindPendingKey(IEnumerable<X509Certificate2> supplied,
-        PendingKeyFolder pending, IOperationLog log)
+    private static (AsymmetricAlgorithm Key, string Id) FindPendingKey(IReadOnlyList<X509Certificate2> supplied,
+        PendingKeyFolder pending, CertificateStorePath store, IOperationLog log)
     {
         foreach (X509Certificate2 certificate in supplied.Where(c => !ClientChain.IsCertificateAuthority(c)))
         {
@@ -166,10 +215,38 @@ public sealed class StoreChainImport : IDisposable
             }
         }
 
+        X509Certificate2? imported = FindWithKeyInStore(supplied, store);
+        if (imported is not null)
+        {
+            throw new StitchMtlsException("PendingKeyNotFound", FailureCategory.ObjectNotFound,
+                $"'{imported.Subject}' ({imported.Thumbprint}) is already in '{store}' with its private key: the " +
+                "pending key went into the store with it at the earlier import. To add it again with -Force, give " +
+                "the key with -KeyPath; to keep the entry as it is, leave out -Force.", store.ToString());
+        }
+
         throw new StitchMtlsException("PendingKeyNotFound", FailureCategory.ObjectNotFound,
             $"None of the supplied certificates belongs to a key that New-StitchCsr -CertStoreLocation made for " +
             $"this account (looked in '{pending.Path}'). Give the key file with -KeyPath, or import as the user " +
             "who ran New-StitchCsr.", pending.Path);
+    }
+
+    private static X509Certificate2? FindWithKeyInStore(IReadOnlyList<X509Certificate2> supplied,
+        CertificateStorePath store)
+    {
+        IReadOnlyList<X509Certificate2> inStore;
+        try
+        {
+            inStore = StoreCertificates.Read(store);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "CertStoreNotFound")
+        {
+            return null;
+        }
+
+        HashSet<string> leaves = supplied.Where(c => !ClientChain.IsCertificateAuthority(c))
+            .Select(c => c.Thumbprint)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return inStore.FirstOrDefault(c => c.HasPrivateKey && leaves.Contains(c.Thumbprint));
     }
 
     public void Dispose() => _key.Dispose();

@@ -119,11 +119,12 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         }
 
         IEnumerable<string> paths = ParameterSetName == LiteralPathSet
-            ? LiteralPath.Select(path => CertificateStoreLocation.IsStorePath(path) ? path : ToFileSystemPath(path))
+            ? LiteralPath.Select(path =>
+                Store.CertificateStorePath.LooksLikeStorePath(path) ? path : ToFileSystemPath(path))
             : Path.SelectMany(ResolvePattern);
         foreach (string path in paths)
         {
-            if (CertificateStoreLocation.IsStorePath(path))
+            if (Store.CertificateStorePath.LooksLikeStorePath(path))
             {
                 ReadStore(path);
             }
@@ -185,7 +186,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
 
     private IEnumerable<string> ResolvePattern(string pattern)
     {
-        if (CertificateStoreLocation.IsStorePath(pattern))
+        if (Store.CertificateStorePath.LooksLikeStorePath(pattern))
         {
             return new[] { pattern };
         }
@@ -206,9 +207,9 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         IReadOnlyList<X509Certificate2> certificates;
         try
         {
-            CertificateStoreLocation location = CertificateStoreLocation.Parse(path);
+            Store.CertificateStorePath location = Store.CertificateStorePath.Parse(path);
             WriteVerbose($"Reading the certificates in {location}.");
-            certificates = CertificateStore.Read(location);
+            certificates = Store.StoreCertificates.Read(location);
         }
         catch (StitchMtlsException ex)
         {

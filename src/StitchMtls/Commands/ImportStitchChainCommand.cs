@@ -55,8 +55,11 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
     [Parameter(ParameterSetName = LiteralPathSet)]
     public SecureString? PfxPassword { get; set; }
 
-    [Parameter(ParameterSetName = PathSet)]
-    [Parameter(ParameterSetName = LiteralPathSet)]
+    /// <summary>
+    /// Replaces an existing chain or PKCS#12 file; with -CertStoreLocation, adds a leaf the store already holds
+    /// again instead of returning the existing entry.
+    /// </summary>
+    [Parameter]
     public SwitchParameter Force { get; set; }
 
     /// <summary>Put the leaf with its key, and the intermediates, into this store instead of writing files.</summary>
@@ -72,7 +75,10 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
         if (PfxPath is not null && (PfxPassword is null || PfxPassword.Length == 0))
         {
             ThrowFailure(new StitchMtlsException("PfxPasswordRequired", FailureCategory.InvalidArgument,
-                "A PKCS#12 file holds the private key and must be protected. Supply -PfxPassword.", PfxPath));
+                PfxPassword is null
+                    ? "A PKCS#12 file holds the private key and must be protected. Supply -PfxPassword."
+                    : "-PfxPassword is empty. A PKCS#12 file holds the private key and must be protected: give a " +
+                      "non-empty password.", PfxPath));
         }
     }
 
@@ -155,8 +161,16 @@ public sealed class ImportStitchChainCommand : StitchCmdlet
                 CertificatePaths = _certificatePaths,
                 Location = ParseStoreLocation(CertStoreLocation),
                 KeyPath = KeyPath is null ? null : ToFileSystemPath(KeyPath),
+                Force = Force,
             };
             var log = new DirectLog(this);
+            StitchChain? existing = StoreChainImport.FindAlreadyImported(request, DateTime.UtcNow, log);
+            if (existing is not null)
+            {
+                WriteObject(existing);
+                return;
+            }
+
             using StoreChainImport import = StoreChainImport.Prepare(request, keyPassword, DateTime.UtcNow, log);
             int intermediates = import.Chain.Intermediates.Count;
             string action = $"Add '{import.Chain.Leaf.Subject}' with its private key from '{import.KeySource}'";

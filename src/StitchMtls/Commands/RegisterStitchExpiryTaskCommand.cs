@@ -61,7 +61,7 @@ public sealed class RegisterStitchExpiryTaskCommand : StitchCmdlet
             definition = new ExpiryTaskDefinition
             {
                 TaskName = TaskName,
-                Paths = Path.Select(path => CertificateStoreLocation.IsStorePath(path)
+                Paths = Path.Select(path => Store.CertificateStorePath.LooksLikeStorePath(path)
                     ? path
                     : ToFileSystemPath(path)).ToList(),
                 At = At.TimeOfDay,

@@ -69,8 +69,8 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
 
     private StitchCertificateRemoval? RemoveFromStore()
     {
-        CertificateStoreLocation location = CertificateStoreLocation.Parse(CertStoreLocation);
-        string target = $"{location.StorePath}\\{Thumbprint.ToUpperInvariant()}";
+        Store.CertificateStorePath store = ParseStoreLocation(CertStoreLocation);
+        string target = store.WithThumbprint(Thumbprint).ToString();
         if (!ShouldProcess(target, "Remove the certificate and delete its private key for good")
             || !ConfirmDestructive(Force, $"Remove {target} and its private key? It cannot be recovered.",
                 "Remove a certificate"))
@@ -78,7 +78,7 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
             return null;
         }
 
-        return CertificateRemoval.RemoveFromStore(location, Thumbprint, new DirectLog(this));
+        return CertificateRemoval.RemoveFromStore(store, Thumbprint, new DirectLog(this));
     }
 }
 
