@@ -6,57 +6,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
 
-    $script:StepRunner = Join-Path $PSScriptRoot 'common/IsolatedStep.ps1'
-
-    function Invoke-IsolatedStep {
-        # Runs $ScriptBlock in a new pwsh with the given user home; returns its output (deserialized JSON).
-        [CmdletBinding()]
-        param(
-            [Parameter(Mandatory)]
-            [string]
-            $UserHome,
-
-            [Parameter(Mandatory, Position = 0)]
-            [scriptblock]
-            $ScriptBlock,
-
-            [object[]]
-            $ArgumentList = @()
-        )
-
-        $stepFile = Join-Path $UserHome ('step-{0}.json' -f [guid]::NewGuid().ToString('N'))
-        $step = @{ Manifest = $ModuleManifest; Script = $ScriptBlock.ToString(); Arguments = $ArgumentList }
-        Set-Content -LiteralPath $stepFile -Value (ConvertTo-Json -InputObject $step -Depth 4)
-
-        # The same PowerShell as this one, the way build.ps1 starts its child: 'dotnet pwsh.dll' or pwsh itself.
-        $startInfo = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
-            $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
-        }
-        foreach ($argument in '-NoProfile', '-NonInteractive', '-File', $StepRunner, $stepFile) {
-            $startInfo.ArgumentList.Add($argument)
-        }
-        $startInfo.Environment['HOME'] = $UserHome
-        $startInfo.Environment['XDG_DATA_HOME'] = Join-Path $UserHome '.local/share'
-        $startInfo.Environment['XDG_CONFIG_HOME'] = Join-Path $UserHome '.config'
-        $startInfo.Environment['XDG_CACHE_HOME'] = Join-Path $UserHome '.cache'
-        $startInfo.RedirectStandardOutput = $true
-        $startInfo.RedirectStandardError = $true
-        $startInfo.UseShellExecute = $false
-
-        $process = [System.Diagnostics.Process]::Start($startInfo)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit(120000)) {
-            $process.Kill($true)
-            throw 'The isolated pwsh step did not finish within 120 s.'
-        }
-        $line = $stdout.Result -split "`r?`n" | Where-Object { $_.StartsWith('#RESULT#') } | Select-Object -Last 1
-        if (-not $line) {
-            throw "The isolated pwsh step printed no result. stdout: $($stdout.Result) stderr: $($stderr.Result)"
-        }
-        $line.Substring('#RESULT#'.Length) | ConvertFrom-Json | ForEach-Object { $_ }
-    }
+    . (Join-Path $PSScriptRoot 'common/IsolatedStore.ps1')
 
     function Remove-TestStoreEntry {
         # Windows only: takes this run's certificates (by CN) and its intermediate (by thumbprint) out of
