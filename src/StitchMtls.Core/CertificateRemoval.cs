@@ -123,7 +123,9 @@ public static class CertificateRemoval
             "certificate store, an HSM) or is already gone.", fullPath);
     }
 
-    /// <summary>True when the key file holds the certificate's key, null when it is encrypted and cannot tell.</summary>
+    /// <summary>
+    /// True when the key file holds the certificate's key; null when it is encrypted and so cannot tell.
+    /// </summary>
     private static bool? HoldsKeyOf(X509Certificate2 leaf, string keyPath)
     {
         try

@@ -28,7 +28,7 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
     [Parameter(ParameterSetName = StoreSet)]
     public string CertStoreLocation { get; set; } = @"Cert:\CurrentUser\My";
 
-    /// <summary>Remove only the certificate file: its key is kept elsewhere (a store, an HSM) or already gone.</summary>
+    /// <summary>Remove only the certificate file: its key is kept elsewhere (a store, an HSM) or is gone.</summary>
     [Parameter(ParameterSetName = FilesSet)]
     public SwitchParameter CertificateOnly { get; set; }
 
@@ -49,8 +49,8 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
             WriteWarning(removal.TellStitch);
             if (CertificateOnly)
             {
-                WriteWarning($"The private key of '{removal.Subject}' was not removed (-CertificateOnly). If it may be " +
-                    "compromised, delete it as well.");
+                WriteWarning($"The private key of '{removal.Subject}' was not removed (-CertificateOnly). If it " +
+                    "may be compromised, delete it as well.");
             }
 
             WriteObject(removal);
