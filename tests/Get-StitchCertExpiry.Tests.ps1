@@ -86,6 +86,102 @@ Describe 'Get-StitchCertExpiry' {
     }
 }
 
+Describe 'Get-StitchCertExpiry with listings, special files and its default view' {
+    BeforeAll {
+        $listing = Join-Path $TestDrive 'listing'
+        New-Item -ItemType Directory -Path $listing | Out-Null
+        Copy-Item -LiteralPath (Join-Path $chains 'plus61-chain.pem'), (Join-Path $chains 'plus7-chain.pem') `
+            -Destination $listing
+        Set-Content -LiteralPath (Join-Path $listing 'notes.pem') -Value 'not a certificate'
+        Set-Content -LiteralPath (Join-Path $listing 'empty.crt') -Value '' -NoNewline
+        Copy-Item -LiteralPath (Join-Path $certificates 'plus61.key') -Destination (Join-Path $listing 'client.key')
+        $leaf = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile(
+            (Join-Path $certificates 'plus61.pem'), (Join-Path $certificates 'plus61.key'))
+        $protectedPfx = Join-Path $listing 'protected.pfx'
+        [IO.File]::WriteAllBytes($protectedPfx, $leaf.Export('Pfx', 'pfx-password'))
+        $leaf.Dispose()
+    }
+
+    It 'warns about and skips each non-certificate piped from Get-ChildItem, even under -ErrorAction Stop' {
+        $results = Get-ChildItem -LiteralPath $listing -File |
+            Get-StitchCertExpiry -ErrorAction Stop -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $results | Should -HaveCount 2
+        $skipped = @($warnings | Where-Object { "$_" -like 'Skipped*' })
+        $skipped | Should -HaveCount 4
+        "$skipped" | Should -BeLike '*notes.pem*contains no certificate*'
+        "$skipped" | Should -BeLike '*empty.crt*is empty*'
+        "$skipped" | Should -BeLike "*client.key*only .pem*not opened*"
+        "$skipped" | Should -BeLike "*protected.pfx*only .pem*not opened*"
+    }
+
+    It 'reads a folder piped from Get-Item like a named folder' {
+        $results = Get-Item -LiteralPath $listing | Get-StitchCertExpiry -ErrorAction Stop `
+            -WarningAction SilentlyContinue
+        $results | Should -HaveCount 2
+    }
+
+    It 'reports a file named with -<Parameter> that is <Problem> as <ErrorId>' -TestCases @(
+        @{ Parameter = 'LiteralPath'; File = 'notes.pem'; Problem = 'not a certificate'
+            ErrorId = 'CertificateFileInvalid'; Message = '*contains no certificate*' }
+        @{ Parameter = 'Path'; File = 'empty.crt'; Problem = 'empty'
+            ErrorId = 'CertificateFileInvalid'; Message = '*is empty*not opened*' }
+        @{ Parameter = 'LiteralPath'; File = 'protected.pfx'; Problem = 'a password-protected PKCS#12'
+            ErrorId = 'CertificateFileInvalid'; Message = '*password-protected PKCS#12*Import-StitchChain -PfxPath*' }
+    ) {
+        $arguments = @{ $Parameter = Join-Path $listing $File }
+        Get-StitchCertExpiry @arguments -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -Be "$ErrorId,StitchMtls.Commands.GetStitchCertExpiryCommand"
+        $errors[0].Exception.Message | Should -BeLike $Message
+    }
+
+    It 'skips a named pipe in a folder with a warning instead of waiting on it forever' {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'named pipes live in the file system only on Unix'
+            return
+        }
+        $pipes = Join-Path $TestDrive 'pipes'
+        New-Item -ItemType Directory -Path $pipes | Out-Null
+        Copy-Item -LiteralPath (Join-Path $chains 'plus61-chain.pem') -Destination $pipes
+        & mkfifo (Join-Path $pipes 'pipe.pem')
+        $LASTEXITCODE | Should -Be 0
+        $script = Join-Path $TestDrive 'pipes.ps1'
+        Set-Content -LiteralPath $script -Value @'
+param([string] $Folder)
+Import-Module $env:STITCH_MODULE_MANIFEST
+$results = Get-StitchCertExpiry -Path $Folder -WarningVariable warnings -WarningAction SilentlyContinue
+$named = $null
+Get-StitchCertExpiry -LiteralPath (Join-Path $Folder 'pipe.pem') -ErrorVariable named -ErrorAction SilentlyContinue
+[pscustomobject]@{
+    Count = @($results).Count; Warning = "$warnings"; NamedError = $named[0].FullyQualifiedErrorId
+} | ConvertTo-Json -Compress
+'@
+        # In a child process with a time limit: a regression would otherwise hang the whole test run.
+        $run = Invoke-TestPwsh -File $script -ArgumentList '-Folder', $pipes -TimeoutSeconds 300
+        $result = $run.Output | ConvertFrom-Json
+
+        $result.Count | Should -Be 1
+        $result.Warning | Should -BeLike "Skipped*pipe.pem*is empty, or is a pipe*not opened*"
+        $result.NamedError | Should -Be 'CertificateFileInvalid,StitchMtls.Commands.GetStitchCertExpiryCommand'
+    }
+
+    It 'shows each row''s path in the default table, relative to the current folder' {
+        Push-Location -LiteralPath $listing
+        try {
+            $table = Get-StitchCertExpiry -Path . -WarningAction SilentlyContinue | Out-String -Width 200
+        }
+        finally {
+            Pop-Location
+        }
+
+        ($table -split "`n")[1] | Should -Match '\bPath\s*$'
+        $table | Should -Match '(?m)\s+plus61-chain\.pem\s*$'
+        $table | Should -Not -BeLike "*$listing*"
+    }
+}
+
 Describe 'Get-StitchCertExpiry at scale and for schedulers' {
     BeforeAll {
         $bulk = Join-Path $TestDrive 'bulk'
@@ -191,6 +287,7 @@ if (-not $IsWindows) {
 }
 [pscustomobject]@{
     Home = [Environment]::GetFolderPath('UserProfile'); Count = @($all).Count; Status = $one.Status
+    AllPath = @($all)[0].Path; OnePath = $one.Path
     Thumbprint = $one.Thumbprint; Expected = $certificate.Thumbprint
     MachineError = if ($machine) { $machine[0].FullyQualifiedErrorId } else { '' }
 } | ConvertTo-Json -Compress
@@ -203,6 +300,8 @@ if (-not $IsWindows) {
         $result.Count | Should -Be 1
         $result.Status | Should -Be 'Reminder30'
         $result.Thumbprint | Should -Be $result.Expected
+        $result.AllPath | Should -Be "Cert:\CurrentUser\My\$($result.Expected)"
+        $result.OnePath | Should -Be "Cert:\CurrentUser\My\$($result.Expected)"
         if (-not $IsWindows) {
             $result.MachineError | Should -Be 'PlatformNotSupported,StitchMtls.Commands.GetStitchCertExpiryCommand'
         }

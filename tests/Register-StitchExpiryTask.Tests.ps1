@@ -23,6 +23,20 @@ Describe 'Register-StitchExpiryTask' {
         "$printed" | Should -BeLike "*$($task.CronLine)*"
     }
 
+    It 'leaves -EventLog out of the command outside Windows, with a warning' {
+        if ($IsWindows) {
+            Set-ItResult -Skipped -Because 'Windows has the event log, so the task keeps -EventLog'
+            return
+        }
+        $task = Register-StitchExpiryTask -Path (Join-Path $TestDrive 'certs') -EventLog `
+            -InformationAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $task.Command | Should -Not -BeLike '*-EventLog*'
+        $task.CronLine | Should -Not -BeLike '*-EventLog*'
+        @($warnings) | Should -HaveCount 1
+        "$warnings" | Should -BeLike '-EventLog is left out*only on Windows*'
+    }
+
     It 'gives a command that exits non-zero when a certificate is at a reminder, and 0 when all are Ok' {
         if ($IsWindows) {
             Set-ItResult -Skipped -Because 'Windows registers the task instead of returning the command unregistered'

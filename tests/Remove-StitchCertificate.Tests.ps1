@@ -70,6 +70,98 @@ try { Remove-StitchCertificate -CertificatePath $Chain -KeyPath $Key } catch { $
         $second.KeyPath | Should -Exist
     }
 
+    It 'with -CertificatePath alone finds <Case> and removes it with the certificate' -TestCases @(
+        @{ Case = 'the key named after the chain'; ChainName = 'stitch-mtls-chain.pem'; KeyName = 'stitch-mtls.key' }
+        @{ Case = 'a key of another name by its public key'; ChainName = 'current.pem'; KeyName = 'prod-2026.key' }
+    ) {
+        $folder = Join-Path $TestDrive "beside-$($KeyName -replace '\W', '')"
+        $pair = New-TestClientCertificate -Pki $pki -CommonName 'stitch-beside.example.com' -OutDir $folder
+        $chain = Join-Path $folder $ChainName
+        $key = Join-Path $folder $KeyName
+        Move-Item -LiteralPath $pair.ChainPath -Destination $chain
+        Move-Item -LiteralPath $pair.KeyPath -Destination $key
+        $decoy = (New-TestClientCertificate -Pki $pki -CommonName 'stitch-decoy.example.com' -OutDir $folder `
+            -Name 'another').KeyPath
+
+        $removal = Remove-StitchCertificate -CertificatePath $chain -Force -WarningAction SilentlyContinue
+
+        $removal.Removed | Should -Be $key, $chain
+        $key | Should -Not -Exist
+        $chain | Should -Not -Exist
+        $decoy | Should -Exist
+    }
+
+    It 'shows both files with -WhatIf when -CertificatePath alone finds the key' {
+        $pair = New-Pair -Name 'whatif-beside'
+        $script = Join-Path $TestDrive 'whatif-beside.ps1'
+        Set-Content -LiteralPath $script -Value @'
+param([string] $Chain)
+Import-Module $env:STITCH_MODULE_MANIFEST
+Remove-StitchCertificate -CertificatePath $Chain -WhatIf
+'@
+        $run = Invoke-TestPwsh -File $script -ArgumentList '-Chain', $pair.ChainPath -TimeoutSeconds 300
+
+        $run.Output | Should -BeLike "*What if:*and its private key*$($pair.KeyPath) and $($pair.ChainPath)*"
+        $pair.KeyPath | Should -Exist
+        $pair.ChainPath | Should -Exist
+    }
+
+    It 'refuses -CertificatePath alone with KeyPathRequired when no key beside it matches, removing nothing' {
+        $pair = New-Pair -Name 'no-key'
+        $other = New-Pair -Name 'other-key'
+        Remove-Item -LiteralPath $pair.KeyPath
+        Copy-Item -LiteralPath $other.KeyPath -Destination $pair.KeyPath
+
+        Remove-StitchCertificate -CertificatePath $pair.ChainPath -Force -ErrorVariable errors `
+            -ErrorAction SilentlyContinue
+
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'KeyPathRequired,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        $errors[0].Exception.Message | Should -BeLike '*Nothing was removed*-KeyPath*-CertificateOnly*'
+        $pair.ChainPath | Should -Exist
+        $pair.KeyPath | Should -Exist
+    }
+
+    It 'removes only the certificate with -CertificateOnly and warns that the key was kept' {
+        $pair = New-Pair -Name 'certificate-only'
+        $removal = Remove-StitchCertificate -CertificatePath $pair.ChainPath -CertificateOnly -Force `
+            -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $removal.Removed | Should -Be $pair.ChainPath
+        $pair.ChainPath | Should -Not -Exist
+        $pair.KeyPath | Should -Exist
+        "$warnings" | Should -BeLike '*private key*was not removed (-CertificateOnly)*'
+    }
+
+    It 'refuses -CertificateOnly together with -KeyPath' {
+        $pair = New-Pair -Name 'only-and-key'
+        Remove-StitchCertificate -CertificatePath $pair.ChainPath -KeyPath $pair.KeyPath -CertificateOnly -Force `
+            -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId |
+            Should -Be 'CertificateOnlyWithKeyPath,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        $pair.ChainPath | Should -Exist
+    }
+
+    It 'answers an explicit -Confirm in a non-interactive session of <Command> with ConfirmationRequired' -TestCases @(
+        @{ Command = 'Remove-StitchCertificate'; Type = 'RemoveStitchCertificateCommand' }
+        @{ Command = 'New-StitchRenewalRequest'; Type = 'NewStitchRenewalRequestCommand' }
+        @{ Command = 'Undo-StitchRenewal'; Type = 'UndoStitchRenewalCommand' }
+    ) {
+        $pair = New-Pair -Name "confirm-$Command"
+        $before = Get-ChildItem -LiteralPath (Split-Path $pair.ChainPath) | ForEach-Object Name
+        $script = Join-Path $TestDrive "confirm-$Command.ps1"
+        Set-Content -LiteralPath $script -Value @'
+param([string] $Command, [string] $Chain)
+Import-Module $env:STITCH_MODULE_MANIFEST
+try { & $Command -CertificatePath $Chain -Confirm -WarningAction SilentlyContinue } catch { $_.FullyQualifiedErrorId }
+'@
+        $run = Invoke-TestPwsh -File $script -ArgumentList '-Command', $Command, '-Chain', $pair.ChainPath `
+            -TimeoutSeconds 300
+
+        $run.Output.Trim() | Should -Be "ConfirmationRequired,StitchMtls.Commands.$Type" -Because $run.Error
+        Get-ChildItem -LiteralPath (Split-Path $pair.ChainPath) | ForEach-Object Name | Should -Be $before
+    }
+
     It 'needs at least one file' {
         Remove-StitchCertificate -Force -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId |

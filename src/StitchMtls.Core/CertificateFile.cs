@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Security.Cryptography;
+using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using StitchMtls.Pem;
 
@@ -29,15 +30,48 @@ public static class CertificateFile
                 $"Cannot find the certificate file '{path}' because it does not exist.", path);
         }
 
-        IReadOnlyList<X509Certificate2> certificates = Parse(ReadAllBytes(path, "CertificateFileUnreadable"));
-        if (certificates.Count == 0)
+        // Opening a named pipe blocks until something writes to it, and a device may never end: a scan must not
+        // hang on them. Pipes, sockets and devices report a size of 0, as does an empty file, which holds no
+        // certificate either, so neither is opened.
+        if (new FileInfo(path).Length == 0)
         {
             throw new StitchMtlsException("CertificateFileInvalid", FailureCategory.InvalidData,
-                $"The file '{path}' contains no certificate. Expected PEM blocks 'BEGIN CERTIFICATE' or one DER " +
-                "certificate.", path);
+                $"The file '{path}' is empty, or is a pipe, socket or device rather than a regular file; it was " +
+                "not opened.", path);
+        }
+
+        byte[] content = ReadAllBytes(path, "CertificateFileUnreadable");
+        IReadOnlyList<X509Certificate2> certificates = Parse(content);
+        if (certificates.Count == 0)
+        {
+            string message = IsPasswordProtectedPkcs12(content)
+                ? $"The file '{path}' is a password-protected PKCS#12 (.pfx) file, which this command cannot read. " +
+                  "Import it with Import-StitchChain -PfxPath -PfxPassword, or export its certificates to PEM: " +
+                  $"openssl pkcs12 -in '{path}' -nokeys -out chain.pem."
+                : $"The file '{path}' contains no certificate. Expected PEM blocks 'BEGIN CERTIFICATE' or one DER " +
+                  "certificate.";
+            throw new StitchMtlsException("CertificateFileInvalid", FailureCategory.InvalidData, message, path);
         }
 
         return certificates;
+    }
+
+    /// <summary>
+    /// True for a PKCS#12 (RFC 7292) whose MAC does not verify without a password: X509Certificate2 reads an
+    /// unprotected one as a DER certificate, so only a protected one is left without certificates.
+    /// </summary>
+    private static bool IsPasswordProtectedPkcs12(byte[] content)
+    {
+        try
+        {
+            Pkcs12Info info = Pkcs12Info.Decode(content, out _, skipCopy: true);
+            return info.IntegrityMode == Pkcs12IntegrityMode.Password
+                && !info.VerifyMac(ReadOnlySpan<char>.Empty) && !info.VerifyMac((string?)null);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Reads a file, turning permission and I/O failures into an error the user can act on.</summary>

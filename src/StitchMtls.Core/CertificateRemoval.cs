@@ -71,6 +71,80 @@ public static class CertificateRemoval
     }
 
     /// <summary>
+    /// The private key of <paramref name="leaf"/> in the certificate file's folder, so removing a compromised
+    /// certificate never leaves its key behind unnoticed: <c>&lt;name&gt;.key</c> for <c>&lt;name&gt;-chain.pem</c> (as
+    /// Import-StitchChain names them) or <c>&lt;name&gt;.pem</c>, else any other <c>*.key</c> there; the one whose
+    /// public key is the certificate's.
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>KeyPathRequired</c> when no file there holds the key.</exception>
+    public static string FindKeyBeside(X509Certificate2 leaf, string certificatePath)
+    {
+        string fullPath = Path.GetFullPath(certificatePath);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        string file = Path.GetFileName(fullPath);
+        const string ChainSuffix = "-chain.pem";
+        string name = file.EndsWith(ChainSuffix, StringComparison.OrdinalIgnoreCase)
+            ? file[..^ChainSuffix.Length]
+            : Path.GetFileNameWithoutExtension(file);
+        string conventional = Path.Combine(folder, name + ".key");
+        var others = new EnumerationOptions { AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
+        IEnumerable<string> candidates = new[] { conventional }
+            .Concat(Directory.EnumerateFiles(folder, "*.key", others).Order(StringComparer.Ordinal))
+            .Distinct(StringComparer.Ordinal);
+
+        var encrypted = new List<string>();
+        int checkedCount = 0;
+        foreach (string candidate in candidates)
+        {
+            // Length 0 also stands for pipes and devices, which would block the read (see CertificateFile.Load).
+            if (!File.Exists(candidate) || new FileInfo(candidate).Length == 0)
+            {
+                continue;
+            }
+
+            checkedCount++;
+            switch (HoldsKeyOf(leaf, candidate))
+            {
+                case true:
+                    return candidate;
+                case null:
+                    encrypted.Add(candidate);
+                    break;
+            }
+        }
+
+        string why = encrypted.Count > 0
+            ? $"{string.Join(", ", encrypted.Select(path => $"'{path}'"))} is encrypted and cannot be matched to " +
+              "it without the password"
+            : $"none of the {checkedCount} .key file(s) there holds its key";
+        throw new StitchMtlsException("KeyPathRequired", FailureCategory.InvalidArgument,
+            $"Cannot find the private key of '{leaf.Subject}' beside '{fullPath}': {why}. Nothing was removed. " +
+            "Give the key with -KeyPath so both go, or add -CertificateOnly if the key is kept elsewhere (a " +
+            "certificate store, an HSM) or is already gone.", fullPath);
+    }
+
+    /// <summary>
+    /// True when the key file holds the certificate's key; null when it is encrypted and so cannot tell.
+    /// </summary>
+    private static bool? HoldsKeyOf(X509Certificate2 leaf, string keyPath)
+    {
+        try
+        {
+            using AsymmetricAlgorithm key = PrivateKeyFile.Load(keyPath, ReadOnlySpan<char>.Empty);
+            return KeyIdentity.Matches(leaf, key);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "KeyPasswordRequired")
+        {
+            return null;
+        }
+        catch (StitchMtlsException)
+        {
+            // Not a key this module reads (unreadable, another format): not this certificate's key either.
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Refuses a key that is not the certificate's, so a slip of the path does not delete a key still in use. An
     /// encrypted key cannot be read without its password and is not checked.
     /// </summary>

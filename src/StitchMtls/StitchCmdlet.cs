@@ -68,6 +68,30 @@ public abstract class StitchCmdlet : PSCmdlet
     }
 
     /// <summary>
+    /// ShouldProcess that refuses with <c>ConfirmationRequired</c> when an explicit <c>-Confirm</c> asks for a
+    /// prompt this session cannot show (<c>pwsh -NonInteractive</c>, a runbook), instead of the host's own error.
+    /// It hides the base method so every StitchMtls cmdlet gets it without a change of its own.
+    /// </summary>
+    protected new bool ShouldProcess(string target, string action)
+    {
+        try
+        {
+            return base.ShouldProcess(target, action);
+        }
+        catch (Exception ex) when (IsNoPromptFailure(ex))
+        {
+            ThrowFailure(new StitchMtlsException("ConfirmationRequired", FailureCategory.InvalidOperation,
+                $"{action} on '{target}': this session cannot show the prompt -Confirm asks for, so nothing was " +
+                "changed. Leave out -Confirm, or use -Confirm:$false, to run it unattended.", target));
+            return false;
+        }
+    }
+
+    private static bool IsNoPromptFailure(Exception ex) =>
+        ex is System.Management.Automation.Host.HostException or PSInvalidOperationException
+            or NotImplementedException;
+
+    /// <summary>
     /// The second confirmation of a destructive step, after ShouldProcess: skipped with -Force or an explicit
     /// -Confirm (true or false); refused with <c>ConfirmationRequired</c> where no one can answer a prompt.
     /// </summary>
@@ -90,8 +114,7 @@ public abstract class StitchCmdlet : PSCmdlet
         {
             return ShouldContinue(query, caption);
         }
-        catch (Exception ex) when (ex is System.Management.Automation.Host.HostException
-            or PSInvalidOperationException or NotImplementedException)
+        catch (Exception ex) when (IsNoPromptFailure(ex))
         {
             // A host that looked interactive but has no way to ask (some job and runbook hosts).
             ThrowFailure(cannotPrompt);

@@ -24,6 +24,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
     private int _read;
     private int _needAttention;
     private bool _eventLogUsable;
+    private bool _literalPathNamed;
     private ProgressRecord? _progress;
 
     [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true,
@@ -89,6 +90,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         }
 
         _now = DateTime.UtcNow;
+        _literalPathNamed = MyInvocation.BoundParameters.ContainsKey(nameof(LiteralPath));
         if (EventLog)
         {
             string? problem = ExpiryEventLog.EnsureSource();
@@ -118,6 +120,10 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
             return;
         }
 
+        // Get-ChildItem output binds to -LiteralPath through its PSPath: entries of a listing are read like the
+        // files of a folder scan (warn and skip), while a file named on the command line is an error if it is not a
+        // certificate.
+        bool fromListing = ParameterSetName == LiteralPathSet && !_literalPathNamed;
         IEnumerable<string> paths = ParameterSetName == LiteralPathSet
             ? LiteralPath.Select(path =>
                 Store.CertificateStorePath.LooksLikeStorePath(path) ? path : ToFileSystemPath(path))
@@ -137,9 +143,14 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
                     ReportProgress(path);
                 }
             }
+            else if (fromListing && !CertificateFileFinder.HasCertificateExtension(path))
+            {
+                WriteWarning($"Skipped '{path}': only {string.Join(", ", CertificateFileFinder.Extensions)} " +
+                    "files are read from a listing, as in a folder scan; it was not opened.");
+            }
             else
             {
-                ReadFile(path, quietIfNotCertificate: false);
+                ReadFile(path, quietIfNotCertificate: fromListing);
             }
         }
     }
@@ -205,9 +216,10 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
     private void ReadStore(string path)
     {
         IReadOnlyList<X509Certificate2> certificates;
+        Store.CertificateStorePath location;
         try
         {
-            Store.CertificateStorePath location = Store.CertificateStorePath.Parse(path);
+            location = Store.CertificateStorePath.Parse(path);
             WriteVerbose($"Reading the certificates in {location}.");
             certificates = Store.StoreCertificates.Read(location);
         }
@@ -221,7 +233,8 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         {
             using (certificate)
             {
-                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays));
+                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays,
+                    location.WithThumbprint(certificate.Thumbprint).ToString()));
             }
         }
     }
@@ -235,7 +248,7 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex) when (quietIfNotCertificate && ex.ErrorId == "CertificateFileInvalid")
         {
-            WriteWarning($"Skipped '{file}': it contains no certificate.");
+            WriteWarning($"Skipped: {ex.Message}");
             return;
         }
         catch (StitchMtlsException ex)

@@ -49,6 +49,14 @@ public sealed class RegisterStitchExpiryTaskCommand : StitchCmdlet
 
     protected override void EndProcessing()
     {
+        // The event log exists only on Windows: carried into a cron line it would only warn there every day.
+        bool eventLog = EventLog && ScheduledTaskRegistration.IsSupported;
+        if (EventLog && !eventLog)
+        {
+            WriteWarning("-EventLog is left out of the command: the event log exists only on Windows. cron mails " +
+                "the check's output and systemd keeps it in the journal instead.");
+        }
+
         ExpiryTaskDefinition definition;
         try
         {
@@ -68,7 +76,7 @@ public sealed class RegisterStitchExpiryTaskCommand : StitchCmdlet
                 PowerShellPath = PowerShellPath(),
                 ModulePath = ModuleManifest(),
                 ReminderDays = ReminderDays is null ? null : ExpiryCalculator.NormalizeReminderDays(ReminderDays),
-                EventLog = EventLog,
+                EventLog = eventLog,
                 User = Credential?.UserName ?? User,
             };
         }

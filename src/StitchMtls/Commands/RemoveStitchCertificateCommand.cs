@@ -28,6 +28,10 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
     [Parameter(ParameterSetName = StoreSet)]
     public string CertStoreLocation { get; set; } = @"Cert:\CurrentUser\My";
 
+    /// <summary>Remove only the certificate file: its key is kept elsewhere (a store, an HSM) or is gone.</summary>
+    [Parameter(ParameterSetName = FilesSet)]
+    public SwitchParameter CertificateOnly { get; set; }
+
     /// <summary>Remove without the confirmation prompt.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -43,6 +47,12 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
             }
 
             WriteWarning(removal.TellStitch);
+            if (CertificateOnly)
+            {
+                WriteWarning($"The private key of '{removal.Subject}' was not removed (-CertificateOnly). If it " +
+                    "may be compromised, delete it as well.");
+            }
+
             WriteObject(removal);
         }
         catch (StitchMtlsException ex)
@@ -55,8 +65,24 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
     {
         string? certificatePath = CertificatePath is null ? null : ToFileSystemPath(CertificatePath);
         string? keyPath = KeyPath is null ? null : ToFileSystemPath(KeyPath);
+        if (CertificateOnly && keyPath is not null)
+        {
+            throw new StitchMtlsException("CertificateOnlyWithKeyPath", FailureCategory.InvalidArgument,
+                "-CertificateOnly keeps the key, -KeyPath removes it. Give one of them.", keyPath);
+        }
+
         using X509Certificate2? certificate = CertificateRemoval.Identify(certificatePath, keyPath);
-        string what = certificate is null ? "the private key" : $"the certificate '{certificate.Subject}'";
+        if (certificate is not null && keyPath is null && !CertificateOnly)
+        {
+            keyPath = CertificateRemoval.FindKeyBeside(certificate, certificatePath!);
+            WriteVerbose($"The private key of '{certificate.Subject}' is '{keyPath}' (same public key).");
+        }
+
+        string what = certificate is null
+            ? "the private key"
+            : keyPath is null
+                ? $"the certificate '{certificate.Subject}' (keeping its key)"
+                : $"the certificate '{certificate.Subject}' and its private key";
         string target = string.Join(" and ", new[] { keyPath, certificatePath }.OfNonNull());
         if (!ShouldProcess(target, $"Overwrite and delete {what} for good")
             || !ConfirmDestructive(Force, $"Delete {target}? A deleted key cannot be recovered.", "Remove " + what))
