@@ -103,7 +103,7 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
         catch (StitchMtlsException ex)
         {
             Array.Clear(password);
-            ThrowFailure(ex);
+            ThrowScriptTerminating(ex);
             return;
         }
 
@@ -125,7 +125,7 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            ThrowFailure(ex);
+            ThrowScriptTerminating(ex);
         }
         finally
         {
@@ -180,7 +180,7 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            ThrowFailure(ex);
+            ThrowScriptTerminating(ex);
             return;
         }
 
@@ -204,7 +204,7 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
             }
             catch (StitchMtlsException ex)
             {
-                ThrowFailure(ex);
+                ThrowScriptTerminating(ex);
             }
         }
     }
