@@ -86,10 +86,8 @@ Describe 'Certificate renewal against the local gateway' {
     }
 
     It 'refuses a second renewal while one is pending, without -Force' {
-        New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 -ErrorVariable errors `
-            -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'RenewalPending,StitchMtls.Commands.NewStitchRenewalRequestCommand'
+        { New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'RenewalPending,StitchMtls.Commands.NewStitchRenewalRequestCommand'
     }
 
     It 'leaves every file untouched when the chain belongs to another key' {
@@ -116,9 +114,30 @@ Describe 'Certificate renewal against the local gateway' {
         catch { $failure = $_ }
 
         $failure.FullyQualifiedErrorId | Should -Be 'RenewalTestFailed,StitchMtls.Commands.CompleteStitchRenewalCommand'
+        $failure.CategoryInfo.Category | Should -Be 'SecurityError'
+        "$failure" | Should -BeLike '*Tls stage*'
         "$failure" | Should -BeLike '*current certificate is unchanged*'
         Get-FolderState -Folder $folder | Should -Be $before
         (Test-Pair -ChainPath $current.ChainPath -KeyPath $current.KeyPath).Success | Should -BeTrue
+    }
+
+    It 'fails as a connection error, not a security one, when the gateway is down' {
+        $closedPort = Get-FreeLoopbackPort
+        $down = Invoke-TestSigningDesk -Pki $pki -CsrPath $request.CsrPath `
+            -OutFile (Join-Path $TestDrive 'down-signed.pem')
+        $before = Get-FolderState -Folder $folder
+
+        $failure = $null
+        try {
+            Complete-StitchRenewal -Path $down -CertificatePath $current.ChainPath `
+                -Endpoint "https://127.0.0.1:$closedPort/" -ServerCertificateAuthority $pki.Root -TimeoutSec 20
+        }
+        catch { $failure = $_ }
+
+        $failure.FullyQualifiedErrorId | Should -Be 'RenewalTestFailed,StitchMtls.Commands.CompleteStitchRenewalCommand'
+        $failure.CategoryInfo.Category | Should -Be 'ConnectionError'
+        "$failure" | Should -BeLike '*(ConnectionRefused)*'
+        Get-FolderState -Folder $folder | Should -Be $before
     }
 
     It 'changes nothing when completing with -WhatIf' {
@@ -174,9 +193,124 @@ Describe 'Renewal inputs that cannot work' {
         $current = New-CurrentCertificate -Folder $folder
         $renamed = Join-Path $folder 'client.pem'
         Copy-Item -LiteralPath $current.ChainPath -Destination $renamed
-        New-StitchRenewalRequest -CertificatePath $renamed -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'KeyPathRequired,StitchMtls.Commands.NewStitchRenewalRequestCommand'
+        { New-StitchRenewalRequest -CertificatePath $renamed } |
+            Should -Throw -ErrorId 'KeyPathRequired,StitchMtls.Commands.NewStitchRenewalRequestCommand'
+    }
+
+    It 'refuses a -KeyPath that is not the certificate''s key, naming both files, and writes nothing' {
+        $folder = Join-Path $TestDrive 'wrong-key'
+        $current = New-CurrentCertificate -Folder $folder
+        $otherCsr = New-StitchTestCsr -Folder $folder -CommonName $commonName -Name 'wrong'
+        $before = Get-FolderState -Folder $folder
+
+        $failure = $null
+        try { New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeyPath $otherCsr.KeyPath -KeySize 2048 }
+        catch { $failure = $_ }
+
+        $failure.FullyQualifiedErrorId |
+            Should -Be 'KeyCertificateMismatch,StitchMtls.Commands.NewStitchRenewalRequestCommand'
+        $failure.CategoryInfo.Category | Should -Be 'InvalidData'
+        "$failure" | Should -BeLike "*'$($otherCsr.KeyPath)'*'$($current.ChainPath)'*-KeyPath*"
+        Get-FolderState -Folder $folder | Should -Be $before
+    }
+
+    It 'refuses to complete when the current key is not the certificate''s, leaving the folder as it was' {
+        $folder = Join-Path $TestDrive 'wrong-key-complete'
+        $current = New-CurrentCertificate -Folder $folder
+        $request = New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 `
+            -WarningAction SilentlyContinue
+        $signed = Invoke-TestSigningDesk -Pki $pki -CsrPath $request.CsrPath `
+            -OutFile (Join-Path $TestDrive 'wrong-key-complete.pem')
+        # The key beside the chain is replaced after the request, as a mistaken copy would.
+        $strangerFolder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'stranger')
+        $stranger = New-StitchTestCsr -Folder $strangerFolder.FullName -CommonName $commonName
+        Copy-Item -LiteralPath $stranger.KeyPath -Destination $current.KeyPath -Force
+        $before = Get-FolderState -Folder $folder
+
+        { Complete-StitchRenewal -Path $signed -CertificatePath $current.ChainPath -SkipTest `
+                -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'KeyCertificateMismatch,StitchMtls.Commands.CompleteStitchRenewalCommand'
+        Get-FolderState -Folder $folder | Should -Be $before
+    }
+
+    It 'makes an RSA 4096 key by default without a warning, and warns only for a smaller -KeySize' {
+        $folder = Join-Path $TestDrive 'key-size'
+        $current = New-CurrentCertificate -Folder $folder
+
+        $default = New-StitchRenewalRequest -CertificatePath $current.ChainPath -WarningVariable quiet
+        $default.KeySize | Should -Be 4096
+        $csr = [System.Security.Cryptography.X509Certificates.CertificateRequest]::LoadSigningRequestPem(
+            (Get-Content -LiteralPath $default.CsrPath -Raw), [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+        $csr.PublicKey.GetRSAPublicKey().KeySize | Should -Be 4096
+        $quiet | Should -BeNullOrEmpty
+
+        $small = New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 -Force `
+            -WarningVariable warned -WarningAction SilentlyContinue
+        $small.KeySize | Should -Be 2048
+        "$warned" | Should -BeLike '*4096*-KeySize*'
+    }
+
+    It 'ends a script with a non-zero exit code, and is caught by try/catch, when <Command> fails' -TestCases @(
+        @{ Command = 'Undo-StitchRenewal'; ErrorId = 'PreviousCertificateNotFound'; Extra = '' }
+        @{ Command = 'New-StitchRenewalRequest'; ErrorId = 'KeyPathRequired'; Extra = '' }
+        @{ Command = 'Complete-StitchRenewal'; ErrorId = 'RenewalNotFound'; Extra = '-SkipTest' }
+    ) {
+        param($Command, $ErrorId, $Extra)
+        # Each case names a chain with nothing to act on: no previous pair, no '<name>-chain.pem' name, no renewal.
+        $folder = Join-Path $TestDrive "exit-$Command"
+        $current = New-CurrentCertificate -Folder $folder
+        $target = $current.ChainPath
+        if ($Command -eq 'New-StitchRenewalRequest') {
+            $target = Join-Path $folder 'client.pem'
+            Copy-Item -LiteralPath $current.ChainPath -Destination $target
+        }
+        $pathArgument = if ($Command -eq 'Complete-StitchRenewal') { "-Path '$target' " } else { '' }
+        $line = "$Command $pathArgument-CertificatePath '$target' $Extra -WarningAction SilentlyContinue"
+        $script = Join-Path $TestDrive "exit-$Command.ps1"
+        Set-Content -LiteralPath $script -Value @(
+            'Import-Module $env:STITCH_MODULE_MANIFEST'
+            $line
+            "'after the failure'"
+        )
+
+        $run = Invoke-TestPwsh -File $script
+        $run.ExitCode | Should -Not -Be 0 -Because $run.Error
+        $run.Output | Should -Not -BeLike '*after the failure*'
+
+        $caught = $null
+        try { Invoke-Expression $line } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+    }
+
+    It 'removes the key copy it made when the switch fails, so the folder is as it was' {
+        $chattr = Get-Command chattr -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if (-not $IsLinux -or -not $chattr -or (id -u) -ne '0') {
+            Set-ItResult -Skipped -Because 'an immutable key file needs chattr +i as root on Linux'
+            return
+        }
+        $folder = Join-Path $TestDrive 'immutable-key'
+        $current = New-CurrentCertificate -Folder $folder
+        $request = New-StitchRenewalRequest -CertificatePath $current.ChainPath -KeySize 2048 `
+            -WarningAction SilentlyContinue
+        $signed = Invoke-TestSigningDesk -Pki $pki -CsrPath $request.CsrPath `
+            -OutFile (Join-Path $TestDrive 'immutable-signed.pem')
+        $before = Get-FolderState -Folder $folder
+        & $chattr.Source +i $current.KeyPath
+        if ($LASTEXITCODE -ne 0) {
+            Set-ItResult -Skipped -Because 'this file system does not support chattr +i'
+            return
+        }
+        try {
+            { Complete-StitchRenewal -Path $signed -CertificatePath $current.ChainPath -SkipTest `
+                    -WarningAction SilentlyContinue } |
+                Should -Throw -ErrorId 'FileSwitchFailed,StitchMtls.Commands.CompleteStitchRenewalCommand'
+        }
+        finally {
+            & $chattr.Source -i $current.KeyPath
+        }
+
+        Get-FolderState -Folder $folder | Should -Be $before
+        "$($current.KeyPath).previous" | Should -Not -Exist
     }
 
     It 'says there is no pending renewal to complete' {
@@ -189,9 +323,8 @@ Describe 'Renewal inputs that cannot work' {
     It 'cannot undo without a previous pair' {
         $folder = Join-Path $TestDrive 'no-previous'
         $current = New-CurrentCertificate -Folder $folder
-        Undo-StitchRenewal -CertificatePath $current.ChainPath -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'PreviousCertificateNotFound,StitchMtls.Commands.UndoStitchRenewalCommand'
+        { Undo-StitchRenewal -CertificatePath $current.ChainPath } |
+            Should -Throw -ErrorId 'PreviousCertificateNotFound,StitchMtls.Commands.UndoStitchRenewalCommand'
     }
 
     It 'completes with -SkipTest and an encrypted renewal key, warning that nothing was tested' {

@@ -18,20 +18,37 @@ namespace StitchMtls;
 /// <remarks>File names are described on <see cref="RenewalPaths"/>.</remarks>
 public static class CertificateRenewal
 {
-    private static readonly int[] s_keySizes = { 2048, 3072, 4096 };
-
-    /// <summary>Reads the current certificate and checks the destinations, before any slow work.</summary>
+    /// <summary>
+    /// Reads the current certificate, checks that the current key is its key, and checks the destinations, before
+    /// any slow work. <paramref name="keyPassword"/> is tried on an encrypted current key, since a renewal
+    /// usually keeps one password.
+    /// </summary>
     /// <exception cref="StitchMtlsException">
-    /// <c>CertificateFileNotFound</c>, <c>KeyFileNotFound</c>, <c>RenewalPending</c> or <c>FileExists</c>.
+    /// <c>CertificateFileNotFound</c>, <c>KeyFileNotFound</c>, <c>KeyCertificateMismatch</c>,
+    /// <c>RenewalPending</c> or <c>FileExists</c>.
     /// </exception>
-    public static X509Certificate2 CheckRequest(RenewalPaths paths, string csrPath, bool overwrite)
+    public static X509Certificate2 CheckRequest(RenewalPaths paths, string csrPath, bool overwrite,
+        ReadOnlySpan<char> keyPassword = default, IOperationLog? log = null)
     {
         X509Certificate2 current = LoadLeaf(paths.CertificatePath);
         if (!File.Exists(paths.KeyPath))
         {
+            current.Dispose();
             throw new StitchMtlsException("KeyFileNotFound", FailureCategory.ObjectNotFound,
                 $"Cannot find the current key '{paths.KeyPath}' because it does not exist. Give it with -KeyPath.",
                 paths.KeyPath);
+        }
+
+        try
+        {
+            CheckPair(current, paths.CertificatePath, paths.KeyPath, keyPassword, log ?? NullOperationLog.Instance,
+                "No file was written. Give the key the certificate is used with as -KeyPath (a " +
+                "'<name>-chain.pem' chain finds '<name>.key' beside it without -KeyPath).");
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
         }
 
         if (!overwrite && (File.Exists(paths.RecordPath) || File.Exists(paths.PendingKeyPath)))
@@ -47,19 +64,62 @@ public static class CertificateRenewal
     }
 
     /// <summary>
-    /// The key size for the renewal: as asked, else the current key's when Stitch accepts it, else 4096.
+    /// The key size for the renewal: as asked, else RSA 4096 (what Stitch's documentation uses), whatever the
+    /// current key's size; a renewal is the moment to move a 2048-bit key up.
     /// </summary>
-    public static int ChooseKeySize(X509Certificate2 current, int? requested)
+    public static int ChooseKeySize(int? requested) => requested ?? NewCsrRequest.DefaultKeySize;
+
+    /// <summary>
+    /// Refuses a key that is not the certificate's: renewing with it would switch the renewed chain in beside a
+    /// key the services do not use, and leave the pair they do use mismatched. An encrypted key that neither no
+    /// password nor <paramref name="keyPassword"/> opens cannot be read, and is not checked (a warning says so).
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>KeyCertificateMismatch</c> or the key file errors.</exception>
+    internal static void CheckPair(X509Certificate2 leaf, string certificatePath, string keyPath,
+        ReadOnlySpan<char> keyPassword, IOperationLog log, string remedy)
     {
-        if (requested is int size)
+        AsymmetricAlgorithm? key = TryLoadKey(keyPath, keyPassword);
+        if (key is null)
         {
-            return size;
+            log.Warning($"Cannot check that '{keyPath}' is the key of '{certificatePath}': it is encrypted and " +
+                "-KeyPassword does not open it.");
+            return;
         }
 
-        int currentSize = KeyIdentity.KeySize(current);
-        return current.GetRSAPublicKey() is not null && s_keySizes.Contains(currentSize)
-            ? currentSize
-            : NewCsrRequest.DefaultKeySize;
+        using (key)
+        {
+            if (!KeyIdentity.Matches(leaf, key))
+            {
+                throw new StitchMtlsException("KeyCertificateMismatch", FailureCategory.InvalidData,
+                    $"The key '{keyPath}' does not belong to the certificate '{leaf.Subject}' " +
+                    $"({leaf.Thumbprint}) in '{certificatePath}'. {remedy}", keyPath);
+            }
+        }
+    }
+
+    private static AsymmetricAlgorithm? TryLoadKey(string keyPath, ReadOnlySpan<char> keyPassword)
+    {
+        try
+        {
+            return PrivateKeyFile.Load(keyPath, ReadOnlySpan<char>.Empty);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "KeyPasswordRequired" && !keyPassword.IsEmpty)
+        {
+            // Falls through to the password below.
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId == "KeyPasswordRequired")
+        {
+            return null;
+        }
+
+        try
+        {
+            return PrivateKeyFile.Load(keyPath, keyPassword);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId is "KeyPasswordRequired" or "KeyPasswordIncorrect")
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -70,7 +130,7 @@ public static class CertificateRenewal
         ReadOnlySpan<char> keyPassword, bool overwrite, DateTime nowUtc, IOperationLog log,
         CancellationToken cancellationToken = default)
     {
-        using X509Certificate2 current = CheckRequest(paths, csrPath, overwrite);
+        using X509Certificate2 current = CheckRequest(paths, csrPath, overwrite, keyPassword, log);
         string commonName = current.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
         log.Verbose($"Renewing '{current.Subject}' ({current.Thumbprint}, expires " +
             $"{current.NotAfter.ToUniversalTime():yyyy-MM-dd}); the CSR repeats this subject exactly.");
@@ -134,6 +194,10 @@ public static class CertificateRenewal
                 $"({record.CurrentThumbprint}); it is replaced all the same.");
         }
 
+        CheckPair(current, paths.CertificatePath, paths.KeyPath, keyPassword, log,
+            "Nothing was changed. Give the key the certificate is used with as -KeyPath; if the renewal was started " +
+            "with the wrong key, start it again with New-StitchRenewalRequest -Force and the right one.");
+
         var request = new ChainImportRequest { CertificatePaths = signedChainPaths, KeyPath = paths.PendingKeyPath };
         ChainImport import = ChainImport.Prepare(request, keyPassword, nowUtc, log);
         try
@@ -183,6 +247,10 @@ public static class CertificateRenewal
                 paths.PreviousCertificatePath);
         }
 
+        CheckPair(previous, paths.PreviousCertificatePath, paths.PreviousKeyPath, ReadOnlySpan<char>.Empty, log,
+            "Switching back would leave a certificate and key that do not match. Nothing was changed.");
+        byte[] previousKeyHash = FileHash(paths.PreviousKeyPath);
+
         log.Verbose($"Switching '{paths.CertificatePath}' back from {current.Thumbprint} to {previous.Thumbprint}.");
         string parkedChain = FileSwitch.Park(paths.CertificatePath, "undo");
         string parkedKey = FileSwitch.Park(paths.KeyPath, "undo");
@@ -193,9 +261,86 @@ public static class CertificateRenewal
         renames.Move(paths.PreviousKeyPath, paths.KeyPath);
         renames.Move(parkedChain, paths.PreviousCertificatePath);
         renames.Move(parkedKey, paths.PreviousKeyPath);
-        renames.Commit();
+        renames.Commit(() => VerifySwitched(paths, previous.Thumbprint, previousKeyHash));
 
         return Describe("Undone", paths, previous, current, nowUtc, testResult: null);
+    }
+
+    /// <summary>
+    /// Reads back what a switch left as the current pair: the chain must be <paramref name="thumbprint"/>'s and
+    /// the key file the one that was checked against it, or the caller's switch is rolled back.
+    /// </summary>
+    /// <exception cref="StitchMtlsException"><c>FileSwitchFailed</c>.</exception>
+    internal static void VerifySwitched(RenewalPaths paths, string thumbprint, byte[] keyHash)
+    {
+        string? problem = null;
+        try
+        {
+            using X509Certificate2 now = LoadLeaf(paths.CertificatePath);
+            if (!string.Equals(now.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase))
+            {
+                problem = $"'{paths.CertificatePath}' holds {now.Thumbprint}, not {thumbprint}";
+            }
+            else if (!CryptographicOperations.FixedTimeEquals(FileHash(paths.KeyPath), keyHash))
+            {
+                problem = $"'{paths.KeyPath}' is not the key of {thumbprint}";
+            }
+        }
+        catch (Exception ex) when (ex is StitchMtlsException or IOException or UnauthorizedAccessException)
+        {
+            problem = ex.Message;
+        }
+
+        if (problem is not null)
+        {
+            throw new StitchMtlsException("FileSwitchFailed", FailureCategory.WriteError,
+                $"After the switch the current certificate and key did not match ({problem}); the files were " +
+                "switched back and nothing was changed. Check that no other process is changing the folder " +
+                $"'{paths.Folder}', then run the command again.", paths.CertificatePath);
+        }
+    }
+
+    internal static byte[] FileHash(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        return SHA256.HashData(stream);
+    }
+
+    /// <summary>
+    /// The failure for a renewed certificate that did not pass its test, with the category of the stage that
+    /// failed: a gateway that is down is a connection problem, a rejected certificate a security one.
+    /// </summary>
+    internal static StitchMtlsException TestFailed(StitchMtlsTestResult result, Uri endpoint, string outcome)
+    {
+        return new StitchMtlsException("RenewalTestFailed", TestFailureCategory(result),
+            $"The renewed certificate failed the test against {endpoint} at the {result.FailedStage ?? result.Stage} " +
+            $"stage ({result.DiagnosisId}): {result.Diagnosis} {outcome}", endpoint.ToString());
+    }
+
+    /// <summary>The ErrorRecord category for a failed connection test, from the stage and diagnosis.</summary>
+    public static FailureCategory TestFailureCategory(StitchMtlsTestResult result)
+    {
+        if (result.DiagnosisId.EndsWith("Timeout", StringComparison.Ordinal))
+        {
+            return FailureCategory.ConnectionError;
+        }
+
+        return (result.FailedStage ?? result.Stage) switch
+        {
+            ConnectionStage.PreFlight => FailureCategory.InvalidData,
+            ConnectionStage.Resolve or ConnectionStage.Connect or ConnectionStage.Proxy =>
+                FailureCategory.ConnectionError,
+            ConnectionStage.Tls => FailureCategory.SecurityError,
+            ConnectionStage.Http when result.DiagnosisId == "RbacDenied" => FailureCategory.PermissionDenied,
+            ConnectionStage.Http => FailureCategory.InvalidResult,
+            ConnectionStage.Token when result.DiagnosisId is "TokenInvalidClient" or "TokenUnauthorizedClient"
+                or "TokenInvalidGrant" => FailureCategory.AuthenticationError,
+            ConnectionStage.Token when result.DiagnosisId == "TokenAccessDenied" => FailureCategory.PermissionDenied,
+            ConnectionStage.Token when result.DiagnosisId is "TokenServerError" or "TokenTemporarilyUnavailable" =>
+                FailureCategory.ResourceUnavailable,
+            ConnectionStage.Token => FailureCategory.InvalidResult,
+            _ => FailureCategory.SecurityError,
+        };
     }
 
     internal static StitchRenewal Describe(string action, RenewalPaths paths, X509Certificate2 now,
@@ -278,11 +423,9 @@ public sealed class RenewalCompletion : IDisposable
                 result = await ConnectionTest.RunAsync(options, log, cancellationToken).ConfigureAwait(false);
                 if (!result.Success)
                 {
-                    throw new StitchMtlsException("RenewalTestFailed", FailureCategory.SecurityError,
-                        $"The renewed certificate failed the test against {options.Endpoint.MtlsUri} " +
-                        $"({result.DiagnosisId}): {result.Diagnosis} The current certificate is unchanged and " +
-                        "still in use; the pending renewal is kept, so you can complete it again once this is " +
-                        "resolved.", options.Endpoint.MtlsUri.ToString());
+                    throw CertificateRenewal.TestFailed(result, options.Endpoint.MtlsUri, "The current " +
+                        "certificate is unchanged and still in use; the pending renewal is kept, so you can " +
+                        "complete it again once this is resolved.");
                 }
             }
 
@@ -296,6 +439,7 @@ public sealed class RenewalCompletion : IDisposable
 
         log.Verbose($"Switching '{Paths.CertificatePath}' and '{Paths.KeyPath}' to the renewed pair; the current " +
             "pair is kept as *.previous.");
+        byte[] pendingKeyHash = CertificateRenewal.FileHash(Paths.PendingKeyPath);
         var renames = new FileSwitch();
         renames.Discard(Paths.PreviousCertificatePath);
         renames.Discard(Paths.PreviousKeyPath);
@@ -305,7 +449,7 @@ public sealed class RenewalCompletion : IDisposable
         renames.Move(Paths.PendingKeyPath, Paths.KeyPath);
         try
         {
-            renames.Commit();
+            renames.Commit(() => CertificateRenewal.VerifySwitched(Paths, Leaf.Thumbprint, pendingKeyHash));
         }
         catch
         {

@@ -40,35 +40,49 @@ public sealed class FileSwitch
         return Path.Combine(folder, $".{Path.GetFileName(path)}.{purpose}-{random}");
     }
 
-    /// <exception cref="StitchMtlsException"><c>FileSwitchFailed</c>; nothing was changed.</exception>
-    public void Commit()
+    /// <summary>
+    /// Does every rename, then runs <paramref name="verify"/> on the result; if a rename fails or
+    /// <paramref name="verify"/> throws, the renames are undone and nothing is changed.
+    /// </summary>
+    /// <exception cref="StitchMtlsException">
+    /// <c>FileSwitchFailed</c>, or what <paramref name="verify"/> throws; either way nothing was changed.
+    /// </exception>
+    public void Commit(Action? verify = null)
     {
         var done = new Stack<(string From, string To)>();
         try
         {
             foreach ((string from, string to) in _moves)
             {
-                File.Move(from, to, overwrite: false);
+                bool targetExisted = File.Exists(to);
+                try
+                {
+                    File.Move(from, to, overwrite: false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    RemovePartialCopy(from, to, targetExisted);
+                    throw;
+                }
+
                 done.Push((from, to));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            while (done.Count > 0)
-            {
-                (string from, string to) = done.Pop();
-                try
-                {
-                    File.Move(to, from, overwrite: false);
-                }
-                catch (Exception undo) when (undo is IOException or UnauthorizedAccessException)
-                {
-                    // The file stays under its new name beside the original, so nothing is lost.
-                }
-            }
-
+            Revert(done);
             throw new StitchMtlsException("FileSwitchFailed", FailureCategory.WriteError,
                 $"Could not switch the files; nothing was changed. {ex.Message}", null, ex);
+        }
+
+        try
+        {
+            verify?.Invoke();
+        }
+        catch
+        {
+            Revert(done);
+            throw;
         }
 
         foreach (string parked in _discarded)
@@ -82,6 +96,45 @@ public sealed class FileSwitch
             {
                 // The switch has happened; a leftover hidden file is not worth failing it for.
             }
+        }
+    }
+
+    private static void Revert(Stack<(string From, string To)> done)
+    {
+        while (done.Count > 0)
+        {
+            (string from, string to) = done.Pop();
+            try
+            {
+                File.Move(to, from, overwrite: false);
+            }
+            catch (Exception undo) when (undo is IOException or UnauthorizedAccessException)
+            {
+                // The file stays under its new name beside the original, so nothing is lost.
+            }
+        }
+    }
+
+    /// <summary>
+    /// A rename the file system refuses makes .NET fall back to copy-then-delete; when the delete fails too (an
+    /// immutable file), the copy is left at <paramref name="to"/>. The original is still in place, so the copy
+    /// is removed, or the switch would leave a stray duplicate of a key behind.
+    /// </summary>
+    private static void RemovePartialCopy(string from, string to, bool targetExisted)
+    {
+        if (targetExisted || !File.Exists(from) || !File.Exists(to))
+        {
+            return;
+        }
+
+        try
+        {
+            // Not overwritten first: it may be a second hard link to the original, whose bytes must stay.
+            File.Delete(to);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left as it is; the error that follows names the failed rename.
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class LifecycleTests : IDisposable
         renames.Move(a, Path.Combine(_folder, "a2"));
         renames.Move(b, blocker);
 
-        var failure = Assert.Throws<StitchMtlsException>(renames.Commit);
+        var failure = Assert.Throws<StitchMtlsException>(() => renames.Commit());
 
         Assert.Equal("FileSwitchFailed", failure.ErrorId);
         Assert.Equal("A", File.ReadAllText(a));
@@ -127,6 +127,142 @@ public sealed class LifecycleTests : IDisposable
 
         Assert.Equal("RenewalSubjectChanged", failure.ErrorId);
         Assert.Equal(before.Append(signed).Order(), Directory.GetFiles(_folder).Order());
+    }
+
+    [Fact]
+    public void FileSwitchUndoesEveryRenameWhenTheCheckAfterItFails()
+    {
+        string a = TestPki.WriteTemp(_folder, "a", "A");
+        string a2 = Path.Combine(_folder, "a2");
+        var renames = new FileSwitch();
+        renames.Move(a, a2);
+
+        var failure = Assert.Throws<StitchMtlsException>(() => renames.Commit(() => throw new StitchMtlsException(
+            "FileSwitchFailed", FailureCategory.WriteError, "the switched pair does not match")));
+
+        Assert.Equal("FileSwitchFailed", failure.ErrorId);
+        Assert.Equal("A", File.ReadAllText(a));
+        Assert.False(File.Exists(a2));
+    }
+
+    [Fact]
+    public void RequestRefusesAKeyThatIsNotTheCertificatesAndWritesNothing()
+    {
+        (string chainPath, string keyPath, _) = WriteCurrentPair("stitch-prod.example.com");
+        string wrongKey = WriteOtherKey("wrong.key");
+        string[] before = Directory.GetFiles(_folder).Order().ToArray();
+        RenewalPaths paths = RenewalPaths.For(chainPath, wrongKey);
+
+        var failure = Assert.Throws<StitchMtlsException>(() => CertificateRenewal.Request(paths,
+            paths.DefaultCsrPath(null), 2048, ReadOnlySpan<char>.Empty, overwrite: false, DateTime.UtcNow,
+            NullOperationLog.Instance));
+
+        Assert.Equal("KeyCertificateMismatch", failure.ErrorId);
+        Assert.Equal(FailureCategory.InvalidData, failure.Category);
+        Assert.Contains(wrongKey, failure.Message);
+        Assert.Contains(chainPath, failure.Message);
+        Assert.Equal(before, Directory.GetFiles(_folder).Order());
+        Assert.True(File.Exists(keyPath));
+    }
+
+    [Fact]
+    public void CompletionRefusesWhenTheCurrentKeyIsNotTheCertificatesAndChangesNothing()
+    {
+        TestPki pki = TestPki.Shared;
+        (string chainPath, string keyPath, _) = WriteCurrentPair("stitch-prod.example.com");
+        RenewalPaths paths = RenewalPaths.For(chainPath, keyPath: null);
+        CertificateRenewal.Request(paths, paths.DefaultCsrPath(null), 2048, ReadOnlySpan<char>.Empty, false,
+            DateTime.UtcNow, NullOperationLog.Instance);
+        File.Copy(WriteOtherKey("other.key"), keyPath, overwrite: true);
+        using AsymmetricAlgorithm pendingKey = PrivateKeyFile.Load(paths.PendingKeyPath, ReadOnlySpan<char>.Empty);
+        using X509Certificate2 renewed = pki.IssueLeaf((RSA)pendingKey, "stitch-prod.example.com");
+        string signed = TestPki.WriteTemp(_folder, "signed.pem", TestPki.Pem(renewed, pki.Intermediate, pki.Root));
+        string[] before = FolderState();
+
+        var failure = Assert.Throws<StitchMtlsException>(() => CertificateRenewal.PrepareCompletion(paths,
+            new[] { signed }, ReadOnlySpan<char>.Empty, DateTime.UtcNow, NullOperationLog.Instance));
+
+        Assert.Equal("KeyCertificateMismatch", failure.ErrorId);
+        Assert.Equal(before, FolderState());
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task UndoRefusesAPreviousPairThatDoesNotMatchAndChangesNothing()
+    {
+        TestPki pki = TestPki.Shared;
+        (string chainPath, _, _) = WriteCurrentPair("stitch-prod.example.com");
+        RenewalPaths paths = RenewalPaths.For(chainPath, keyPath: null);
+        CertificateRenewal.Request(paths, paths.DefaultCsrPath(null), 2048, ReadOnlySpan<char>.Empty, false,
+            DateTime.UtcNow, NullOperationLog.Instance);
+        using AsymmetricAlgorithm pendingKey = PrivateKeyFile.Load(paths.PendingKeyPath, ReadOnlySpan<char>.Empty);
+        using X509Certificate2 renewed = pki.IssueLeaf((RSA)pendingKey, "stitch-prod.example.com");
+        string signed = TestPki.WriteTemp(_folder, "signed.pem", TestPki.Pem(renewed, pki.Intermediate, pki.Root));
+        using (RenewalCompletion completion = CertificateRenewal.PrepareCompletion(paths, new[] { signed },
+            ReadOnlySpan<char>.Empty, DateTime.UtcNow, NullOperationLog.Instance))
+        {
+            await completion.CompleteAsync(null, DateTime.UtcNow, NullOperationLog.Instance, CancellationToken.None);
+        }
+
+        File.Copy(WriteOtherKey("other.key"), paths.PreviousKeyPath, overwrite: true);
+        string[] before = FolderState();
+
+        var failure = Assert.Throws<StitchMtlsException>(() =>
+            CertificateRenewal.Undo(paths, DateTime.UtcNow, NullOperationLog.Instance));
+
+        Assert.Equal("KeyCertificateMismatch", failure.ErrorId);
+        Assert.Equal(before, FolderState());
+    }
+
+    [Theory]
+    [InlineData(ConnectionStage.Connect, "ConnectionRefused", FailureCategory.ConnectionError)]
+    [InlineData(ConnectionStage.Connect, "ConnectTimeout", FailureCategory.ConnectionError)]
+    [InlineData(ConnectionStage.Resolve, "DnsFailure", FailureCategory.ConnectionError)]
+    [InlineData(ConnectionStage.Proxy, "ProxyAuthenticationRequired", FailureCategory.ConnectionError)]
+    [InlineData(ConnectionStage.Tls, "TlsTimeout", FailureCategory.ConnectionError)]
+    [InlineData(ConnectionStage.Tls, "UnknownCa", FailureCategory.SecurityError)]
+    [InlineData(ConnectionStage.Tls, "ClosedAfterHandshake", FailureCategory.SecurityError)]
+    [InlineData(ConnectionStage.Http, "RbacDenied", FailureCategory.PermissionDenied)]
+    [InlineData(ConnectionStage.Http, "HttpError", FailureCategory.InvalidResult)]
+    [InlineData(ConnectionStage.Http, "ResponseTimeout", FailureCategory.ConnectionError)]
+    [InlineData(ConnectionStage.Token, "TokenInvalidClient", FailureCategory.AuthenticationError)]
+    [InlineData(ConnectionStage.Token, "TokenServerError", FailureCategory.ResourceUnavailable)]
+    [InlineData(ConnectionStage.PreFlight, "CertificateExpired", FailureCategory.InvalidData)]
+    public void RenewalTestFailureTakesTheCategoryOfTheFailedStage(ConnectionStage stage, string diagnosisId,
+        FailureCategory expected)
+    {
+        var result = new StitchMtlsTestResult
+        {
+            Endpoint = "https://127.0.0.1:1/",
+            Success = false,
+            Stage = stage,
+            FailedStage = stage,
+            DiagnosisId = diagnosisId,
+            Diagnosis = "What happened.",
+            Stages = Array.Empty<ConnectionStageResult>(),
+        };
+
+        Assert.Equal(expected, CertificateRenewal.TestFailureCategory(result));
+    }
+
+    [Theory]
+    [InlineData(null, 4096)]
+    [InlineData(2048, 2048)]
+    [InlineData(3072, 3072)]
+    public void RenewalKeyIsRsa4096UnlessAsked(int? requested, int expected)
+    {
+        Assert.Equal(expected, CertificateRenewal.ChooseKeySize(requested));
+    }
+
+    private string[] FolderState() => Directory.GetFiles(_folder).Order()
+        .Select(path => $"{Path.GetFileName(path)}={Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))}")
+        .ToArray();
+
+    private string WriteOtherKey(string name)
+    {
+        using RSA other = RSA.Create(2048);
+        string path = Path.Combine(_folder, name);
+        File.WriteAllBytes(path, PrivateKeyFile.Export(other, ReadOnlySpan<char>.Empty));
+        return path;
     }
 
     private (string ChainPath, string KeyPath, X509Certificate2 Leaf) WriteCurrentPair(string commonName)

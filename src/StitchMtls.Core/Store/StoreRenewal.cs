@@ -471,11 +471,9 @@ public sealed class StoreRenewalCompletion : IDisposable
                 result = await ConnectionTest.RunAsync(options, log, cancellationToken).ConfigureAwait(false);
                 if (!result.Success)
                 {
-                    throw new StitchMtlsException("RenewalTestFailed", FailureCategory.SecurityError,
-                        $"The renewed certificate failed the test against {options.Endpoint.MtlsUri} " +
-                        $"({result.DiagnosisId}): {result.Diagnosis} It was taken out of '{Store}' again: the " +
-                        "current certificate is unchanged and still in use. The pending renewal is kept, so you can " +
-                        "complete it again once this is resolved.", options.Endpoint.MtlsUri.ToString());
+                    throw CertificateRenewal.TestFailed(result, options.Endpoint.MtlsUri, $"It was taken out " +
+                        $"of '{Store}' again: the current certificate is unchanged and still in use. The pending " +
+                        "renewal is kept, so you can complete it again once this is resolved.");
                 }
             }
 

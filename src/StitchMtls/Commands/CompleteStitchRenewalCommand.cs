@@ -150,7 +150,7 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            ThrowFailure(ex);
+            ThrowScriptTerminating(ex);
         }
         finally
         {
@@ -193,7 +193,7 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            ThrowFailure(ex);
+            ThrowScriptTerminating(ex);
         }
     }
 

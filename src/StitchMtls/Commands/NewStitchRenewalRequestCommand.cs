@@ -83,7 +83,8 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
 
         RenewalPaths paths;
         string csrPath;
-        int keySize;
+        int keySize = CertificateRenewal.ChooseKeySize(KeySize);
+        char[] password = Reveal(KeyPassword);
         try
         {
             if (KeyPassword is { Length: 0 })
@@ -96,28 +97,24 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
             paths = RenewalPaths.For(ToFileSystemPath(CertificatePath),
                 KeyPath is null ? null : ToFileSystemPath(KeyPath));
             csrPath = paths.DefaultCsrPath(Path is null ? null : ToFileSystemPath(Path));
-            using X509Certificate2 current = CertificateRenewal.CheckRequest(paths, csrPath, Force);
-            keySize = CertificateRenewal.ChooseKeySize(current, KeySize);
+            using X509Certificate2 current = CertificateRenewal.CheckRequest(paths, csrPath, Force, password,
+                new DirectLog(this));
         }
         catch (StitchMtlsException ex)
         {
-            WriteFailure(ex);
+            Array.Clear(password);
+            ThrowScriptTerminating(ex);
             return;
         }
 
-        if (keySize != NewCsrRequest.DefaultKeySize)
-        {
-            WriteWarning($"Stitch's documentation uses RSA 4096-bit keys; the new key will be {keySize} bits. " +
-                "Confirm with Stitch that they accept it.");
-        }
-
+        WarnOnSmallKey(keySize);
         string target = $"{paths.PendingKeyPath}, {csrPath} and {paths.RecordPath}";
         if (!ShouldProcess(target, $"Create a new RSA-{keySize} key and renewal CSR for '{paths.CertificatePath}'"))
         {
+            Array.Clear(password);
             return;
         }
 
-        char[] password = Reveal(KeyPassword);
         try
         {
             StitchRenewalRequest request = RunWithPipelineLog((log, token) =>
@@ -128,11 +125,21 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            WriteFailure(ex);
+            ThrowScriptTerminating(ex);
         }
         finally
         {
             Array.Clear(password);
+        }
+    }
+
+    /// <summary>Only a size the user chose below Stitch's 4096 is worth a warning; the default is 4096.</summary>
+    private void WarnOnSmallKey(int keySize)
+    {
+        if (keySize < NewCsrRequest.DefaultKeySize)
+        {
+            WriteWarning($"Stitch's documentation uses RSA 4096-bit keys; the new key will be {keySize} bits, as " +
+                "-KeySize asks. Confirm with Stitch that they accept it.");
         }
     }
 
@@ -169,22 +176,17 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
                 ParameterSetName == CommonNameSet ? CommonName : null, DateTime.UtcNow);
             csrPath = Store.StoreRenewal.CsrPathFor(current, options.CsrFolder);
             Store.StoreRenewal.CheckRequest(current, options, csrPath, Force, new DirectLog(this));
-            keySize = CertificateRenewal.ChooseKeySize(current, KeySize);
+            keySize = CertificateRenewal.ChooseKeySize(KeySize);
         }
         catch (StitchMtlsException ex)
         {
-            WriteFailure(ex);
+            ThrowScriptTerminating(ex);
             return;
         }
 
         using (current)
         {
-            if (keySize != NewCsrRequest.DefaultKeySize)
-            {
-                WriteWarning($"Stitch's documentation uses RSA 4096-bit keys; the new key will be {keySize} bits. " +
-                    "Confirm with Stitch that they accept it.");
-            }
-
+            WarnOnSmallKey(keySize);
             string target = $"{options.Location} (pending key) and {csrPath}";
             if (!ShouldProcess(target, $"Create a new RSA-{keySize} key and renewal CSR for {current.Thumbprint} " +
                 $"('{current.Subject}')"))
@@ -202,7 +204,7 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
             }
             catch (StitchMtlsException ex)
             {
-                WriteFailure(ex);
+                ThrowScriptTerminating(ex);
             }
         }
     }

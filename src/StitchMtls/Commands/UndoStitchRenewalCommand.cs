@@ -60,7 +60,7 @@ public sealed class UndoStitchRenewalCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            WriteFailure(ex);
+            ThrowScriptTerminating(ex);
         }
     }
 
