@@ -54,8 +54,8 @@ internal static class ApiFailure
         }
 
         return new StitchMtlsException("ConnectionFailed", FailureCategory.ConnectionError,
-            $"The request to {where} failed: {ExceptionChain.Innermost(exception).Message} Run Test-StitchMtls with the same " +
-            "certificate for a diagnosis.", where, exception);
+            $"The request to {where} failed: {ExceptionChain.Innermost(exception).Message} Run Test-StitchMtls " +
+            "with the same certificate for a diagnosis.", where, exception);
     }
 
     public static StitchMtlsException TimedOut(Uri target, TimeSpan timeout) =>

@@ -350,8 +350,8 @@ public sealed class ConnectionTest : IConnectionNarration
         {
             FailStage(ConnectionStage.Tls, "The TLS handshake failed: " + ExceptionChain.Innermost(exception).Message);
             return Result(false, "HandshakeFailure", "The TLS handshake failed without a TLS alert (" +
-                ExceptionChain.Innermost(exception).Message + "). Check that the endpoint speaks TLS 1.2 or 1.3 and that no proxy " +
-                "or firewall interferes.");
+                ExceptionChain.Innermost(exception).Message + "). Check that the endpoint speaks TLS 1.2 or 1.3 and " +
+                "that no proxy or firewall interferes.");
         }
 
         if (_tlsProtocol == "TLS 1.3")
@@ -422,7 +422,8 @@ public sealed class ConnectionTest : IConnectionNarration
                 $"The host name '{ConnectHost}' could not be resolved. Check DNS on this machine."),
             SocketError.TimedOut => ("ConnectTimeout", ConnectionDiagnosis.ConnectTimeout(target, AddressToAllow,
                 Target.Port, _options.Timeout.TotalSeconds)),
-            _ => ("ConnectFailed", $"Could not connect to {target}{via}: {ExceptionChain.Innermost(exception).Message}"),
+            _ => ("ConnectFailed",
+                $"Could not connect to {target}{via}: {ExceptionChain.Innermost(exception).Message}"),
         };
         FailStage(_current, ExceptionChain.Innermost(exception).Message);
         return Result(false, id, text);
