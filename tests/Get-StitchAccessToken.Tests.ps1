@@ -28,7 +28,14 @@ BeforeAll {
     }
 
     function Get-TokenRequestCount {
-        @(Get-TestGatewayRequest -Gateway $gateway | Where-Object Path -EQ '/connect/token').Count
+        # The gateway's lines reach this process through a pipe: read until two readings 100 ms apart agree.
+        $count = -1
+        do {
+            $previous = $count
+            Start-Sleep -Milliseconds 100
+            $count = @(Get-TestGatewayRequest -Gateway $gateway | Where-Object Path -EQ '/connect/token').Count
+        } while ($count -ne $previous)
+        $count
     }
 
     function Get-SigningCertificate {

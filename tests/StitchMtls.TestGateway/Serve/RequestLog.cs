@@ -6,7 +6,8 @@ namespace StitchMtls.TestGateway.Serve;
 
 /// <summary>
 /// Writes one line per request, <c>REQUEST &lt;method&gt; &lt;path&gt; cn=&lt;client CN&gt; status=&lt;code&gt;</c>,
-/// once the response is known. The query string and the body are never logged: they may carry secrets.
+/// as the response starts, so the line is out before the client has its answer and a test that counts requests
+/// right after a call sees it. The query string and the body are never logged: they may carry secrets.
 /// </summary>
 internal sealed class RequestLog
 {
@@ -19,15 +20,33 @@ internal sealed class RequestLog
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
+        var written = false;
+        context.Response.OnStarting(() =>
+        {
+            if (!written)
+            {
+                written = true;
+                Write(context, context.Response.StatusCode);
+            }
+
+            return Task.CompletedTask;
+        });
         try
         {
             await next(context);
-            Write(context, context.Response.StatusCode);
         }
-        catch
+        catch when (!written)
         {
+            written = true;
             Write(context, StatusCodes.Status500InternalServerError);
             throw;
+        }
+
+        if (!written)
+        {
+            // A response with no body and no flush starts only after this middleware returns.
+            written = true;
+            Write(context, context.Response.StatusCode);
         }
     }
 
