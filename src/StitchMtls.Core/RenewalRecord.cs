@@ -1,7 +1,5 @@
 using System;
 using System.IO;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace StitchMtls;
 
@@ -13,12 +11,6 @@ namespace StitchMtls;
 public sealed class RenewalRecord
 {
     public const int CurrentVersion = 1;
-
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     public int Version { get; init; } = CurrentVersion;
 
@@ -46,7 +38,7 @@ public sealed class RenewalRecord
 
     public required int KeySize { get; init; }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, s_json);
+    public byte[] ToJson() => RenewalRecordJson.Serialize(this);
 
     /// <exception cref="StitchMtlsException"><c>RenewalNotFound</c> or <c>RenewalRecordInvalid</c>.</exception>
     public static RenewalRecord Load(string path)
@@ -58,22 +50,6 @@ public sealed class RenewalRecord
                 "-CertificatePath <current chain>.", path);
         }
 
-        try
-        {
-            RenewalRecord? record = JsonSerializer.Deserialize<RenewalRecord>(
-                CertificateFile.ReadAllBytes(path, "RenewalRecordUnreadable"), s_json);
-            if (record is null || record.Version != CurrentVersion)
-            {
-                throw new JsonException($"Version {record?.Version} is not {CurrentVersion}.");
-            }
-
-            return record;
-        }
-        catch (JsonException ex)
-        {
-            throw new StitchMtlsException("RenewalRecordInvalid", FailureCategory.InvalidData,
-                $"The renewal record '{path}' cannot be read ({ex.Message}). Start the renewal again with " +
-                "New-StitchRenewalRequest -Force.", path, ex);
-        }
+        return RenewalRecordJson.Load<RenewalRecord>(path, record => record.Version, CurrentVersion);
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -8,11 +7,11 @@ using System.Security.Cryptography.X509Certificates;
 namespace StitchMtls.Commands;
 
 /// <summary>
-/// What every cmdlet that connects to Stitch shares: where the client certificate comes from, which server CA to
-/// trust, the proxy, and the timeout. New certificate sources are added here once, and every such cmdlet gains
-/// them.
+/// What every cmdlet that connects to Stitch with an installed certificate shares: where the client certificate
+/// comes from (the server CA, proxy and timeout come from <see cref="ConnectionOptionsCmdlet"/>). New certificate
+/// sources are added here once, and every such cmdlet gains them.
 /// </summary>
-public abstract class ClientConnectionCmdlet : StitchCmdlet
+public abstract class ClientConnectionCmdlet : ConnectionOptionsCmdlet
 {
     protected const string FilesSet = "Files";
     protected const string CertificateSet = "Certificate";
@@ -61,26 +60,6 @@ public abstract class ClientConnectionCmdlet : StitchCmdlet
     /// </summary>
     [Parameter(ParameterSetName = CertificateSet)]
     public string? IntermediatePath { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 30;
-
-    /// <summary>A PEM file of the CA certificates the server certificate must chain to.</summary>
-    [Parameter]
-    public string? ServerCertificateAuthority { get; set; }
-
-    /// <summary>An HTTP proxy to tunnel through with CONNECT; by default the one HttpClient would use.</summary>
-    [Parameter]
-    public Uri? Proxy { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? ProxyCredential { get; set; }
-
-    /// <summary>Connect directly, ignoring HTTPS_PROXY and the system proxy settings.</summary>
-    [Parameter]
-    public SwitchParameter NoProxy { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -137,16 +116,5 @@ public abstract class ClientConnectionCmdlet : StitchCmdlet
         {
             Array.Clear(password);
         }
-    }
-
-    protected X509Certificate2Collection? LoadServerAuthorities()
-    {
-        if (ServerCertificateAuthority is null)
-        {
-            return null;
-        }
-
-        return new X509Certificate2Collection(CertificateFile.Load(ToFileSystemPath(ServerCertificateAuthority))
-            .ToArray());
     }
 }

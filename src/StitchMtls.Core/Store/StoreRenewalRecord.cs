@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace StitchMtls.Store;
 
@@ -18,12 +16,6 @@ public sealed class StoreRenewalRecord
     public const int CurrentVersion = 1;
 
     private const string Extension = ".renewal.json";
-
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     public int Version { get; init; } = CurrentVersion;
 
@@ -54,7 +46,7 @@ public sealed class StoreRenewalRecord
     public static string PathFor(PendingKeyFolder folder, string publicKeySha256) =>
         System.IO.Path.Combine(folder.Path, publicKeySha256 + Extension);
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, s_json);
+    public byte[] ToJson() => RenewalRecordJson.Serialize(this);
 
     /// <summary>The pending renewal for the key with <paramref name="publicKeySha256"/>, or null.</summary>
     /// <exception cref="StitchMtlsException"><c>RenewalRecordInvalid</c>.</exception>
@@ -89,24 +81,6 @@ public sealed class StoreRenewalRecord
     }
 
     /// <exception cref="StitchMtlsException"><c>RenewalRecordInvalid</c>.</exception>
-    private static StoreRenewalRecord Load(string path)
-    {
-        try
-        {
-            StoreRenewalRecord? record = JsonSerializer.Deserialize<StoreRenewalRecord>(
-                CertificateFile.ReadAllBytes(path, "RenewalRecordUnreadable"), s_json);
-            if (record is null || record.Version != CurrentVersion)
-            {
-                throw new JsonException($"Version {record?.Version} is not {CurrentVersion}.");
-            }
-
-            return record;
-        }
-        catch (JsonException ex)
-        {
-            throw new StitchMtlsException("RenewalRecordInvalid", FailureCategory.InvalidData,
-                $"The renewal record '{path}' cannot be read ({ex.Message}). Start the renewal again with " +
-                "New-StitchRenewalRequest -Force.", path, ex);
-        }
-    }
+    private static StoreRenewalRecord Load(string path) =>
+        RenewalRecordJson.Load<StoreRenewalRecord>(path, record => record.Version, CurrentVersion);
 }

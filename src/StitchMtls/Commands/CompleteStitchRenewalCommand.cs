@@ -15,7 +15,7 @@ namespace StitchMtls.Commands;
 [Cmdlet(VerbsLifecycle.Complete, "StitchRenewal", DefaultParameterSetName = PathSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(StitchRenewal))]
-public sealed class CompleteStitchRenewalCommand : StitchCmdlet
+public sealed class CompleteStitchRenewalCommand : ConnectionOptionsCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
@@ -68,23 +68,6 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
     [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
-
-    [Parameter]
-    public string? ServerCertificateAuthority { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 30;
-
-    [Parameter]
-    public Uri? Proxy { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? ProxyCredential { get; set; }
-
-    [Parameter]
-    public SwitchParameter NoProxy { get; set; }
 
     /// <summary>Switch without testing the renewed certificate against a gateway.</summary>
     [Parameter]
@@ -200,23 +183,8 @@ public sealed class CompleteStitchRenewalCommand : StitchCmdlet
     private Func<ClientCertificate, ConnectionTestOptions> TestOptions()
     {
         StitchEndpoint endpoint = StitchEndpoint.Resolve(Endpoint);
-        X509Certificate2Collection? authorities = ServerCertificateAuthority is null
-            ? null
-            : new X509Certificate2Collection(CertificateFile.Load(ToFileSystemPath(ServerCertificateAuthority))
-                .ToArray());
-        ClientCredential? credential = Credential is null
-            ? null
-            : new ClientCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
-        return certificate => new ConnectionTestOptions
-        {
-            Endpoint = endpoint,
-            Certificate = certificate,
-            ServerCertificateAuthority = authorities,
-            Credential = credential,
-            Timeout = TimeSpan.FromSeconds(TimeoutSec),
-            Proxy = Proxy,
-            ProxyCredential = ProxyCredential?.GetNetworkCredential(),
-            NoProxy = NoProxy,
-        };
+        X509Certificate2Collection? authorities = LoadServerAuthorities();
+        ClientCredential? credential = ToClientCredential(Credential);
+        return certificate => NewConnectionTestOptions(endpoint, certificate, authorities, credential);
     }
 }

@@ -13,12 +13,8 @@ namespace StitchMtls.Commands;
 [Cmdlet(VerbsCommon.New, "StitchRenewalRequest", DefaultParameterSetName = FileSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(StitchRenewalRequest))]
-public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
+public sealed class NewStitchRenewalRequestCommand : RenewalTargetCmdlet
 {
-    private const string FileSet = "File";
-    private const string ThumbprintSet = "Thumbprint";
-    private const string CommonNameSet = "CommonName";
-
     /// <summary>The current chain file (Import-StitchChain's output), or a Cert:\ path with a thumbprint.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileSet, ValueFromPipelineByPropertyName = true)]
     [Alias("ChainPath")]
@@ -75,7 +71,7 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName != FileSet || Store.CertificateStorePath.LooksLikeStorePath(CertificatePath))
+        if (TargetsStore(CertificatePath))
         {
             ProcessStoreCertificate();
             return;
@@ -151,20 +147,8 @@ public sealed class NewStitchRenewalRequestCommand : StitchCmdlet
         int keySize;
         try
         {
-            Store.CertificateStorePath location;
-            string? thumbprint = ParameterSetName == ThumbprintSet ? Thumbprint : null;
-            if (ParameterSetName == FileSet)
-            {
-                location = Store.CertificateStorePath.Parse(CertificatePath);
-                thumbprint = location.Thumbprint ?? throw new StitchMtlsException("CertStorePathInvalid",
-                    FailureCategory.InvalidArgument, $"'{CertificatePath}' names a store, not a certificate. Add " +
-                    "the thumbprint, or use -Thumbprint or -CommonName with -CertStoreLocation.", CertificatePath);
-            }
-            else
-            {
-                location = ParseStoreLocation(CertStoreLocation);
-            }
-
+            (Store.CertificateStorePath location, string? thumbprint) =
+                ResolveStoreTarget(CertificatePath, Thumbprint, CertStoreLocation);
             options = new Store.StoreRenewalOptions
             {
                 Location = location.Store,

@@ -36,9 +36,7 @@ public sealed class TestStitchMtlsCommand : ClientConnectionCmdlet
         {
             X509Certificate2Collection? authorities = LoadServerAuthorities();
             using ClientCertificate certificate = LoadClientCertificate();
-            ClientCredential? credential = Credential is null
-                ? null
-                : new ClientCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
+            ClientCredential? credential = ToClientCredential(Credential);
 
             foreach (string name in Endpoint)
             {
@@ -53,19 +51,8 @@ public sealed class TestStitchMtlsCommand : ClientConnectionCmdlet
                     continue;
                 }
 
-                var options = new ConnectionTestOptions
-                {
-                    Endpoint = endpoint,
-                    Certificate = certificate,
-                    ServerCertificateAuthority = authorities,
-                    Credential = credential,
-                    Scopes = Scope,
-                    Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                    Proxy = Proxy,
-                    ProxyCredential = ProxyCredential?.GetNetworkCredential(),
-                    NoProxy = NoProxy,
-                    SkipPreFlight = SkipPreFlight,
-                };
+                ConnectionTestOptions options = NewConnectionTestOptions(endpoint, certificate, authorities,
+                    credential, Scope, SkipPreFlight);
                 StitchMtlsTestResult result = RunWithPipelineLog((log, token) =>
                     ConnectionTest.RunAsync(options, log, token), $"Testing mTLS to {endpoint.MtlsUri}");
                 WriteObject(Quiet ? result.Success : result);

@@ -10,12 +10,8 @@ namespace StitchMtls.Commands;
 [Cmdlet(VerbsCommon.Undo, "StitchRenewal", DefaultParameterSetName = FileSet, SupportsShouldProcess = true,
     ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(StitchRenewal))]
-public sealed class UndoStitchRenewalCommand : StitchCmdlet
+public sealed class UndoStitchRenewalCommand : RenewalTargetCmdlet
 {
-    private const string FileSet = "File";
-    private const string ThumbprintSet = "Thumbprint";
-    private const string CommonNameSet = "CommonName";
-
     /// <summary>The current chain file, or a renewed store certificate as Cert:\...\&lt;thumbprint&gt;.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileSet, ValueFromPipelineByPropertyName = true)]
     [Alias("ChainPath")]
@@ -42,7 +38,7 @@ public sealed class UndoStitchRenewalCommand : StitchCmdlet
     {
         try
         {
-            if (ParameterSetName != FileSet || Store.CertificateStorePath.LooksLikeStorePath(CertificatePath))
+            if (TargetsStore(CertificatePath))
             {
                 UndoInStore();
                 return;
@@ -66,20 +62,8 @@ public sealed class UndoStitchRenewalCommand : StitchCmdlet
 
     private void UndoInStore()
     {
-        Store.CertificateStorePath store;
-        string? thumbprint = ParameterSetName == ThumbprintSet ? Thumbprint : null;
-        if (ParameterSetName == FileSet)
-        {
-            store = Store.CertificateStorePath.Parse(CertificatePath);
-            thumbprint = store.Thumbprint ?? throw new StitchMtlsException("CertStorePathInvalid",
-                FailureCategory.InvalidArgument, $"'{CertificatePath}' names a store, not a certificate. Add the " +
-                "thumbprint, or use -Thumbprint or -CommonName with -CertStoreLocation.", CertificatePath);
-        }
-        else
-        {
-            store = ParseStoreLocation(CertStoreLocation);
-        }
-
+        (Store.CertificateStorePath store, string? thumbprint) =
+            ResolveStoreTarget(CertificatePath, Thumbprint, CertStoreLocation);
         using Store.StoreRenewalUndo undo = Store.StoreRenewal.PrepareUndo(store, thumbprint,
             ParameterSetName == CommonNameSet ? CommonName : null, DateTime.UtcNow);
         if (!ShouldProcess(undo.Store.WithThumbprint(undo.Renewed.Thumbprint).ToString(),
