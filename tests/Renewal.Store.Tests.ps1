@@ -53,6 +53,43 @@ BeforeAll {
         }
     }
 
+    function Invoke-StoreRenewal {
+        # A whole renewal of the certificate with $Thumbprint: request, signing desk, Complete-StitchRenewal.
+        param([string] $Thumbprint, [string] $Name, [hashtable] $Extra = @{})
+        $requested = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $Thumbprint, $csrFolder {
+            param($Thumbprint, $Folder)
+            New-StitchRenewalRequest -Thumbprint $Thumbprint -Path $Folder -KeySize 2048 -Force `
+                -WarningAction SilentlyContinue | Select-Object CsrPath
+        }
+        $chain = Invoke-TestSigningDesk -Pki $pki -CsrPath $requested.CsrPath `
+            -OutFile (Join-Path $TestDrive "$Name.pem")
+        Complete-InStep -Chain $chain -Extra $Extra
+    }
+
+    function Undo-InStep {
+        # Undo-StitchRenewal -CommonName in the isolated store; a terminating error comes back with its ErrorId.
+        param([hashtable] $Extra = @{})
+        Invoke-IsolatedStep -UserHome $userHome -ArgumentList $commonName, $Extra {
+            param($CommonName, $Extra)
+            $splat = @{}
+            foreach ($property in $Extra.PSObject.Properties) { $splat[$property.Name] = $property.Value }
+            Undo-StitchRenewal -CommonName $CommonName @splat | Select-Object Action, Thumbprint, PreviousThumbprint
+        }
+    }
+
+    function Get-StoreExpiry {
+        # Get-StitchCertExpiry in the isolated store, with the warnings it wrote.
+        param([hashtable] $Arguments)
+        Invoke-IsolatedStep -UserHome $userHome -ArgumentList $Arguments {
+            param($Arguments)
+            $splat = @{}
+            foreach ($property in $Arguments.PSObject.Properties) { $splat[$property.Name] = $property.Value }
+            $reports = @(Get-StitchCertExpiry @splat -WarningVariable warnings -WarningAction SilentlyContinue |
+                Select-Object Thumbprint, Status, SupersededBy, NextReminder)
+            [pscustomobject]@{ Reports = $reports; Warnings = @($warnings | ForEach-Object { "$_" }) }
+        }
+    }
+
     function Read-CsrSubject {
         param([string] $Path)
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::LoadSigningRequestPem(
@@ -84,14 +121,15 @@ BeforeAll {
 AfterAll {
     if ($gateway) { Stop-TestGateway -Gateway $gateway }
     if ($IsWindows) {
-        # This run's certificates (by CN) with their keys, and its intermediate, out of the real stores again.
+        # This run's certificates (by CN, and the keyless-<CN> one) with their keys, and its intermediate, out of
+        # the real stores again.
         $intermediate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem(
             (Get-Content -LiteralPath $pki.Intermediate -Raw))
         foreach ($name in 'My', 'CA') {
             $store = [System.Security.Cryptography.X509Certificates.X509Store]::new($name, 'CurrentUser')
             $store.Open('ReadWrite')
             foreach ($certificate in @($store.Certificates)) {
-                if ($certificate.GetNameInfo('SimpleName', $false) -ne $commonName -and
+                if ($certificate.GetNameInfo('SimpleName', $false) -notlike "*$commonName" -and
                     $certificate.Thumbprint -ne $intermediate.Thumbprint) { continue }
                 if ($certificate.HasPrivateKey) {
                     $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::
@@ -243,6 +281,42 @@ Describe 'Renewal of a store certificate against the local gateway' {
             Should -BeGreaterThan 0
     }
 
+    It 'says a renewal completed twice was already completed, and changes nothing' {
+        $before = Get-StoreState
+
+        $outcome = Complete-InStep -Chain $renewedChain
+
+        $outcome.ErrorId | Should -Be 'RenewalAlreadyCompleted,StitchMtls.Commands.CompleteStitchRenewalCommand'
+        $outcome.Message | Should -BeLike "*already completed*$($completed.Thumbprint)*"
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'no longer reminds about the previous certificate once renewed: it is Superseded by the renewed one' {
+        $scan = Get-StoreExpiry -Arguments @{ Path = 'Cert:\CurrentUser\My'; FailOnReminder = $true; PassThru = $true }
+
+        $scan.PSObject.Properties.Name | Should -Not -Contain 'ErrorId' -Because ($scan | ConvertTo-Json -Compress)
+        $previous = @($scan.Reports | Where-Object Thumbprint -EQ $current.Thumbprint)
+        $previous.Count | Should -Be 1
+        $previous[0].Status | Should -Be 'Superseded'
+        $previous[0].SupersededBy | Should -Be $completed.Thumbprint
+        $previous[0].NextReminder | Should -BeNullOrEmpty
+        @($scan.Reports | Where-Object Thumbprint -EQ $completed.Thumbprint)[0].Status | Should -Be 'Ok'
+        $scan.Warnings | Should -BeNullOrEmpty
+
+        $byThumbprint = Get-StoreExpiry -Arguments @{ Thumbprint = $current.Thumbprint }
+        $byThumbprint.Reports[0].Status | Should -Be 'Superseded'
+    }
+
+    It 'refuses to undo without -Force where no one can confirm, and changes nothing' {
+        $before = Get-StoreState
+
+        $outcome = Undo-InStep
+
+        $outcome.ErrorId | Should -Be 'ConfirmationRequired,StitchMtls.Commands.UndoStitchRenewalCommand'
+        $outcome.Message | Should -BeLike '*-Force*'
+        Get-StoreState | Should -Be $before
+    }
+
     It 'undoes with -WhatIf without changing anything, then by removing the renewed certificate' {
         $before = Get-StoreState
         $whatIf = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $commonName {
@@ -255,13 +329,48 @@ Describe 'Renewal of a store certificate against the local gateway' {
 
         $undone = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $completed.Thumbprint {
             param($Thumbprint)
-            Undo-StitchRenewal -Thumbprint $Thumbprint | Select-Object Action, Thumbprint, PreviousThumbprint
+            Undo-StitchRenewal -Thumbprint $Thumbprint -Force | Select-Object Action, Thumbprint, PreviousThumbprint
         }
         $undone.Action | Should -Be 'Undone'
         $undone.Thumbprint | Should -Be $current.Thumbprint
         $undone.PreviousThumbprint | Should -Be $completed.Thumbprint
         (Get-StoreState) -split "`n" | Should -Not -Contain "My $($completed.Thumbprint) key=True"
         (Test-ByCommonName).Thumbprint | Should -Be $current.Thumbprint
+    }
+
+    It 'refuses a second undo: the original certificate was never renewed by a recorded renewal' {
+        $before = Get-StoreState
+
+        $outcome = Undo-InStep -Extra @{ Force = $true }
+
+        $outcome.ErrorId | Should -Be 'PreviousCertificateNotFound,StitchMtls.Commands.UndoStitchRenewalCommand'
+        $outcome.Message | Should -BeLike "*$($current.Thumbprint)*nothing to undo*"
+        Get-StoreState | Should -Be $before
+        (Test-ByCommonName).Thumbprint | Should -Be $current.Thumbprint
+    }
+
+    It 'after two renewals undoes only the last one, once, and never goes back a second generation' {
+        $first = Invoke-StoreRenewal -Thumbprint $current.Thumbprint -Name 'generation2'
+        $first.PSObject.Properties.Name | Should -Not -Contain 'ErrorId' -Because ($first | ConvertTo-Json -Compress)
+        $second = Invoke-StoreRenewal -Thumbprint $first.Thumbprint -Name 'generation3'
+        $second.PSObject.Properties.Name | Should -Not -Contain 'ErrorId' -Because ($second | ConvertTo-Json -Compress)
+        $second.PreviousThumbprint | Should -Be $first.Thumbprint
+
+        $undone = Undo-InStep -Extra @{ Confirm = $false }
+
+        $undone.Action | Should -Be 'Undone'
+        $undone.Thumbprint | Should -Be $first.Thumbprint
+        $undone.PreviousThumbprint | Should -Be $second.Thumbprint
+        $before = Get-StoreState
+        $before -split "`n" | Should -Contain "My $($current.Thumbprint) key=True"
+        $before -split "`n" | Should -Contain "My $($first.Thumbprint) key=True"
+        $before -split "`n" | Where-Object { $_ -like "My $($second.Thumbprint)*" } | Should -BeNullOrEmpty
+
+        $again = Undo-InStep -Extra @{ Force = $true }
+
+        $again.ErrorId | Should -Be 'PreviousCertificateNotFound,StitchMtls.Commands.UndoStitchRenewalCommand'
+        Get-StoreState | Should -Be $before
+        (Test-ByCommonName).Thumbprint | Should -Be $first.Thumbprint
     }
 
     It 'with -RemovePrevious removes the previous certificate and its key once the renewed one passed' {
@@ -290,12 +399,58 @@ Describe 'Renewal of a store certificate against the local gateway' {
         $used.Thumbprint | Should -Be $final.Thumbprint
     }
 
-    It 'cannot undo once the previous certificate is gone, and says why' {
-        $outcome = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $commonName {
-            param($CommonName)
-            Undo-StitchRenewal -CommonName $CommonName
-        }
+    It 'cannot undo after -RemovePrevious, even with an older valid certificate of the same name in the store' {
+        $before = Get-StoreState
+        @($before -split "`n" | Where-Object { $_ -like 'My * key=True' }).Count | Should -BeGreaterThan 1 `
+            -Because 'the second generation is still there: the old Undo walked back to it'
+
+        $outcome = Undo-InStep -Extra @{ Force = $true }
+
         $outcome.ErrorId | Should -Be 'PreviousCertificateNotFound,StitchMtls.Commands.UndoStitchRenewalCommand'
         $outcome.Message | Should -BeLike '*-RemovePrevious*'
+        Get-StoreState | Should -Be $before
+    }
+
+    It 'reports by -CommonName the certificate -CommonName connects with, not a newer one without its key' {
+        $inUse = (Test-ByCommonName).Thumbprint
+        $publicOnly = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $commonName, $csrFolder {
+            param($CommonName, $Folder)
+            New-StitchCsr -CommonName $CommonName -Organization 'Example Ltd' -KeySize 2048 -Path $Folder `
+                -Name 'public-only' -WarningAction SilentlyContinue | Select-Object CsrPath
+        }
+        $keylessChain = Invoke-TestSigningDesk -Pki $pki -CsrPath $publicOnly.CsrPath `
+            -OutFile (Join-Path $TestDrive 'public-only.pem')
+        $keylessName = "keyless-$commonName"
+        $other = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $keylessName, $csrFolder {
+            param($CommonName, $Folder)
+            New-StitchCsr -CommonName $CommonName -Organization 'Example Ltd' -KeySize 2048 -Path $Folder `
+                -Name 'keyless-only' -WarningAction SilentlyContinue | Select-Object CsrPath
+        }
+        $otherChain = Invoke-TestSigningDesk -Pki $pki -CsrPath $other.CsrPath `
+            -OutFile (Join-Path $TestDrive 'keyless-only.pem')
+        $added = Invoke-IsolatedStep -UserHome $userHome -ArgumentList $keylessChain, $otherChain {
+            # What double-clicking the returned .cer does: the certificate alone, newer, without its key.
+            param($KeylessChain, $OtherChain)
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+            $store.Open('ReadWrite')
+            $thumbprints = foreach ($chain in $KeylessChain, $OtherChain) {
+                $leaf = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($chain)
+                $store.Add($leaf)
+                $leaf.Thumbprint
+            }
+            $store.Close()
+            [pscustomobject]@{ Keyless = $thumbprints[0]; Other = $thumbprints[1] }
+        }
+
+        $report = Get-StoreExpiry -Arguments @{ CommonName = $commonName }
+
+        $report.Reports[0].Thumbprint | Should -Be $inUse
+        $report.Reports[0].Thumbprint | Should -Not -Be $added.Keyless
+        $report.Warnings | Should -BeNullOrEmpty
+
+        $fallback = Get-StoreExpiry -Arguments @{ CommonName = $keylessName }
+
+        $fallback.Reports[0].Thumbprint | Should -Be $added.Other
+        $fallback.Warnings | Should -BeLike '*PrivateKeyMissing*newest*'
     }
 }

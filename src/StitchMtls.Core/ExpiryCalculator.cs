@@ -22,9 +22,16 @@ public sealed class StitchCertExpiry
     public required int DaysRemaining { get; init; }
 
     /// <summary>
-    /// <c>Ok</c>, <c>Reminder&lt;N&gt;</c> (N from the reminder days), <c>Expired</c> or <c>NotYetValid</c>.
+    /// <c>Ok</c>, <c>Reminder&lt;N&gt;</c> (N from the reminder days), <c>Expired</c> or <c>NotYetValid</c>; for a
+    /// store certificate already renewed, <c>Superseded</c> (see <see cref="SupersededBy"/>).
     /// </summary>
     public required string Status { get; init; }
+
+    /// <summary>
+    /// The thumbprint of the newer, valid certificate with the same subject and a key in the same store that
+    /// replaced this one; set when <see cref="Status"/> is <c>Superseded</c>.
+    /// </summary>
+    public string? SupersededBy { get; init; }
 
     /// <summary>The date of the next reminder still ahead, or null when none is left.</summary>
     public DateTime? NextReminder { get; init; }
@@ -32,7 +39,8 @@ public sealed class StitchCertExpiry
     /// <summary>The file the certificate came from, when it came from one.</summary>
     public string? Path { get; init; }
 
-    public bool NeedsAttention => Status != ExpiryCalculator.Ok;
+    /// <summary>A reminder, expired or not yet valid: not <c>Ok</c>, and not a certificate already renewed.</summary>
+    public bool NeedsAttention => Status is not (ExpiryCalculator.Ok or ExpiryCalculator.Superseded);
 }
 
 /// <summary>
@@ -51,6 +59,9 @@ public static class ExpiryCalculator
     public const string Expired = "Expired";
 
     public const string NotYetValid = "NotYetValid";
+
+    /// <summary>A store certificate that a newer, valid one with the same subject and a key has replaced.</summary>
+    public const string Superseded = "Superseded";
 
     public static readonly IReadOnlyList<int> StitchReminderDays = new[] { 60, 30, 14, 7 };
 
@@ -71,15 +82,25 @@ public static class ExpiryCalculator
         return days;
     }
 
+    /// <summary>
+    /// Where <paramref name="certificate"/> stands at <paramref name="nowUtc"/>. With
+    /// <paramref name="supersededBy"/>, the thumbprint of the certificate that replaced it
+    /// (<see cref="SuccessorOf"/>), the status is <c>Superseded</c> whatever the dates say, and no reminder is
+    /// ahead. <paramref name="path"/> is where it came from, for the report.
+    /// </summary>
     public static StitchCertExpiry Evaluate(X509Certificate2 certificate, DateTime nowUtc,
-        IReadOnlyList<int> reminderDays, string? path = null)
+        IReadOnlyList<int> reminderDays, string? path = null, string? supersededBy = null)
     {
         DateTime notBefore = certificate.NotBefore.ToUniversalTime();
         DateTime notAfter = certificate.NotAfter.ToUniversalTime();
         int daysRemaining = DaysRemaining(notAfter, nowUtc);
 
         string status;
-        if (nowUtc >= notAfter)
+        if (supersededBy is not null)
+        {
+            status = Superseded;
+        }
+        else if (nowUtc >= notAfter)
         {
             status = Expired;
         }
@@ -93,7 +114,7 @@ public static class ExpiryCalculator
             status = reminder is null ? Ok : $"Reminder{reminder}";
         }
 
-        DateTime? nextReminder = reminderDays
+        DateTime? nextReminder = supersededBy is not null ? null : reminderDays
             .Select(day => notAfter.AddDays(-day))
             .Where(date => date > nowUtc)
             .Cast<DateTime?>()
@@ -110,7 +131,31 @@ public static class ExpiryCalculator
             Status = status,
             NextReminder = nextReminder,
             Path = path,
+            SupersededBy = supersededBy,
         };
+    }
+
+    /// <summary>
+    /// The certificate among <paramref name="sameStore"/> that has replaced <paramref name="certificate"/>: the
+    /// same subject (byte for byte), a private key, valid now and expiring later; the newest such one. A renewal
+    /// completed without <c>-RemovePrevious</c> leaves exactly this pair behind, and the old certificate's
+    /// reminders are then noise: the one in use is the successor, which is reported on its own.
+    /// </summary>
+    public static X509Certificate2? SuccessorOf(X509Certificate2 certificate, IEnumerable<X509Certificate2> sameStore,
+        DateTime nowUtc)
+    {
+        byte[] subject = certificate.SubjectName.RawData;
+        return sameStore
+            .Where(candidate => !string.Equals(candidate.Thumbprint, certificate.Thumbprint,
+                    StringComparison.OrdinalIgnoreCase)
+                && candidate.SubjectName.RawData.AsSpan().SequenceEqual(subject)
+                && candidate.NotAfter > certificate.NotAfter
+                && candidate.NotBefore.ToUniversalTime() <= nowUtc
+                && nowUtc < candidate.NotAfter.ToUniversalTime()
+                && candidate.HasPrivateKey)
+            .OrderByDescending(candidate => candidate.NotBefore)
+            .ThenByDescending(candidate => candidate.NotAfter)
+            .FirstOrDefault();
     }
 
     /// <summary>The certificate a file is about: the first end-entity certificate, else the first one.</summary>

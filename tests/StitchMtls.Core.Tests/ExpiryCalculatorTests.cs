@@ -1,5 +1,6 @@
 using System;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Xunit;
 
 namespace StitchMtls.Tests;
@@ -45,6 +46,43 @@ public class ExpiryCalculatorTests
 
         Assert.Equal("NotYetValid", expiry.Status);
         Assert.Equal(s_now.AddDays(367 - 60), expiry.NextReminder);
+    }
+
+    [Fact]
+    public void ReportsACertificateRenewedInTheSameStoreAsSupersededWithoutAttention()
+    {
+        TestPki pki = TestPki.Shared;
+        using RSA oldKey = RSA.Create(2048);
+        using RSA newKey = RSA.Create(2048);
+        using var previous = pki.IssueLeaf(oldKey, "stitch-prod.example.com", s_now.AddDays(-355), s_now.AddDays(10));
+        using var renewed = pki.IssueLeaf(newKey, "stitch-prod.example.com", s_now.AddDays(-1), s_now.AddDays(364))
+            .CopyWithPrivateKey(newKey);
+
+        string? successor = ExpiryCalculator.SuccessorOf(previous, new[] { previous, renewed }, s_now)?.Thumbprint;
+        StitchCertExpiry expiry = ExpiryCalculator.Evaluate(previous, s_now, ExpiryCalculator.StitchReminderDays,
+            supersededBy: successor);
+
+        Assert.Equal(renewed.Thumbprint, successor);
+        Assert.Equal("Superseded", expiry.Status);
+        Assert.Equal(renewed.Thumbprint, expiry.SupersededBy);
+        Assert.False(expiry.NeedsAttention);
+        Assert.Null(expiry.NextReminder);
+        Assert.Null(ExpiryCalculator.SuccessorOf(renewed, new[] { previous, renewed }, s_now));
+    }
+
+    [Fact]
+    public void DoesNotCountANewerCertificateWithoutItsKeyOrAnotherNameAsASuccessor()
+    {
+        TestPki pki = TestPki.Shared;
+        using RSA key = RSA.Create(2048);
+        using var previous = pki.IssueLeaf(key, "stitch-prod.example.com", s_now.AddDays(-355), s_now.AddDays(10));
+        using var keyless = pki.IssueLeaf(key, "stitch-prod.example.com", s_now.AddDays(-1), s_now.AddDays(364));
+        using var otherName = pki.IssueLeaf(key, "other.example.com", s_now.AddDays(-1), s_now.AddDays(364))
+            .CopyWithPrivateKey(key);
+
+        Assert.Null(ExpiryCalculator.SuccessorOf(previous, new[] { previous, keyless, otherName }, s_now));
+        Assert.Equal("Reminder14", ExpiryCalculator.Evaluate(previous, s_now, ExpiryCalculator.StitchReminderDays)
+            .Status);
     }
 
     [Fact]

@@ -189,7 +189,16 @@ public static class StoreRenewal
     {
         StorePlatform.EnsureSupported(store.Store, write: true);
         PendingKeyFolder pending = pendingKeys ?? PendingKeyFolder.For(store.Location);
-        StoreRenewalRecord record = FindRecordForChain(signedChainPaths, pending, log);
+        StoreRenewalRecord record;
+        try
+        {
+            record = FindRecordForChain(signedChainPaths, pending, log);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId is "RenewalNotFound" or "KeyCertificateMismatch")
+        {
+            throw AlreadyCompleted(store.Store, signedChainPaths, pending, log) ?? ex;
+        }
+
         if (!string.Equals(record.CertStoreLocation, store.Store.ToString(), StringComparison.OrdinalIgnoreCase))
         {
             throw new StitchMtlsException("RenewalStoreDiffers", FailureCategory.InvalidArgument,
@@ -246,49 +255,58 @@ public static class StoreRenewal
     }
 
     /// <summary>
-    /// Finds the renewed certificate and the previous one a switch back would leave in use: another certificate
-    /// with the same subject, older, still valid and with its key. Changes nothing.
+    /// Finds the renewed certificate and the certificate its renewal replaced, as Complete-StitchRenewal recorded
+    /// it (<see cref="CompletedStoreRenewal"/>); that one must still be in the store, valid and with its key. Any
+    /// other certificate with the same name is never switched to: it may be one already given up or revoked.
+    /// Changes nothing.
     /// </summary>
     /// <exception cref="StitchMtlsException">
     /// <c>CertificateNotFound</c>, <c>PrivateKeyMissing</c>, <c>CertificateExpired</c>,
     /// <c>PreviousCertificateNotFound</c>.
     /// </exception>
     public static StoreRenewalUndo PrepareUndo(CertificateStorePath store, string? thumbprint, string? commonName,
-        DateTime nowUtc)
+        DateTime nowUtc, PendingKeyFolder? pendingKeys = null)
     {
+        PendingKeyFolder pending = pendingKeys ?? PendingKeyFolder.For(store.Location);
         X509Certificate2 renewed = FindCurrent(store.Store, thumbprint, commonName, nowUtc);
-        X509Certificate2? previous;
-        using (X509Store opened = StorePlatform.Open(store.Store, write: false))
+        CompletedStoreRenewal? completed = CompletedStoreRenewal.TryLoad(pending, renewed.Thumbprint);
+        string? why = null;
+        X509Certificate2? previous = null;
+        if (completed is null || !string.Equals(completed.CertStoreLocation, store.Store.ToString(),
+            StringComparison.OrdinalIgnoreCase))
         {
-            previous = opened.Certificates
-                .Where(candidate => candidate.SubjectName.RawData.AsSpan().SequenceEqual(renewed.SubjectName.RawData)
-                    && !string.Equals(candidate.Thumbprint, renewed.Thumbprint, StringComparison.OrdinalIgnoreCase)
-                    && candidate.HasPrivateKey
-                    && IsOlder(candidate, renewed)
-                    && candidate.NotBefore.ToUniversalTime() <= nowUtc
-                    && nowUtc < candidate.NotAfter.ToUniversalTime())
-                .OrderByDescending(candidate => candidate.NotBefore)
-                .FirstOrDefault();
+            why = $"no completed renewal that added {renewed.Thumbprint} is recorded, so there is nothing to undo " +
+                "(it was undone already, renewed again since, completed with -RemovePrevious, or not added by " +
+                "Complete-StitchRenewal)";
+        }
+        else
+        {
+            using X509Store opened = StorePlatform.Open(store.Store, write: false);
+            previous = opened.Certificates.FirstOrDefault(candidate => string.Equals(candidate.Thumbprint,
+                completed.PreviousThumbprint, StringComparison.OrdinalIgnoreCase));
+            why = previous is null
+                ? $"the certificate it replaced, {completed.PreviousThumbprint}, is no longer in '{store.Store}' " +
+                    "(Complete-StitchRenewal -RemovePrevious and Remove-StitchCertificate remove it)"
+                : !previous.HasPrivateKey
+                    ? $"the certificate it replaced, {completed.PreviousThumbprint}, has no private key any more"
+                    : nowUtc < previous.NotBefore.ToUniversalTime() || nowUtc >= previous.NotAfter.ToUniversalTime()
+                        ? $"the certificate it replaced, {completed.PreviousThumbprint}, is not valid now (it " +
+                            $"expires on {previous.NotAfter.ToUniversalTime():yyyy-MM-dd})"
+                        : null;
         }
 
-        if (previous is null)
+        if (why is not null)
         {
             var failure = new StitchMtlsException("PreviousCertificateNotFound", FailureCategory.ObjectNotFound,
-                $"Cannot switch back from {renewed.Thumbprint}: '{store.Store}' holds no older, still valid " +
-                $"certificate with its key for '{renewed.Subject}' (Complete-StitchRenewal -RemovePrevious removes " +
-                "it, and it may have expired). Nothing was changed; the renewed certificate stays in use.",
-                store.Store.WithThumbprint(renewed.Thumbprint).ToString());
+                $"Cannot switch back from {renewed.Thumbprint} ('{renewed.Subject}'): {why}. Nothing was changed; " +
+                "the renewed certificate stays in use.", store.Store.WithThumbprint(renewed.Thumbprint).ToString());
             renewed.Dispose();
+            previous?.Dispose();
             throw failure;
         }
 
-        return new StoreRenewalUndo(store.Store, renewed, previous);
+        return new StoreRenewalUndo(store.Store, renewed, previous!, pending);
     }
-
-    /// <summary>Older in the order -CommonName picks by: NotBefore, then NotAfter.</summary>
-    private static bool IsOlder(X509Certificate2 candidate, X509Certificate2 than) =>
-        candidate.NotBefore < than.NotBefore
-        || (candidate.NotBefore == than.NotBefore && candidate.NotAfter < than.NotAfter);
 
     /// <summary>Removes a certificate from the store together with its private key.</summary>
     /// <exception cref="StitchMtlsException"><c>CertStoreUnavailable</c>, <c>PrivateKeyAccessDenied</c>.</exception>
@@ -349,6 +367,56 @@ public static class StoreRenewal
         IOperationLog log) =>
         StoreRenewalRecord.LoadAll(pending, log).FirstOrDefault(record =>
             string.Equals(record.CurrentThumbprint, current.Thumbprint, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// <c>RenewalAlreadyCompleted</c> when the signed chain's certificate is in the store with its key already
+    /// (the renewal was completed before); otherwise null.
+    /// </summary>
+    private static StitchMtlsException? AlreadyCompleted(CertificateStorePath store,
+        IReadOnlyList<string> signedChainPaths, PendingKeyFolder pending, IOperationLog log)
+    {
+        HashSet<string> leaves;
+        List<X509Certificate2> supplied = ChainImport.ReadCertificates(signedChainPaths, log);
+        try
+        {
+            leaves = supplied.Where(c => !ClientChain.IsCertificateAuthority(c)).Select(c => c.Thumbprint)
+                .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            foreach (X509Certificate2 certificate in supplied)
+            {
+                certificate.Dispose();
+            }
+        }
+
+        X509Certificate2? installed;
+        try
+        {
+            using X509Store opened = StorePlatform.Open(store, write: false);
+            installed = opened.Certificates.FirstOrDefault(c => leaves.Contains(c.Thumbprint) && c.HasPrivateKey);
+        }
+        catch (StitchMtlsException)
+        {
+            return null;
+        }
+
+        if (installed is null)
+        {
+            return null;
+        }
+
+        CompletedStoreRenewal? completed = CompletedStoreRenewal.TryLoad(pending, installed.Thumbprint);
+        string when = completed is null
+            ? string.Empty
+            : $" on {completed.CompletedUtc:yyyy-MM-dd}, replacing {completed.PreviousThumbprint}";
+        var failure = new StitchMtlsException("RenewalAlreadyCompleted", FailureCategory.ResourceExists,
+            $"This renewal was already completed{when}: '{installed.Subject}' ({installed.Thumbprint}) is in " +
+            $"'{store}' with its key, and -CommonName picks it while it is the newest valid one. Nothing was changed.",
+            store.WithThumbprint(installed.Thumbprint).ToString());
+        installed.Dispose();
+        return failure;
+    }
 
     private static StoreRenewalRecord FindRecordForChain(IReadOnlyList<string> signedChainPaths,
         PendingKeyFolder pending, IOperationLog log)
@@ -497,8 +565,45 @@ public sealed class StoreRenewalCompletion : IDisposable
             removed = true;
         }
 
+        RecordCompletion(removed, nowUtc, log);
+
         return StoreRenewal.Describe("Completed", Store, Leaf, _record.CurrentThumbprint,
             _previous?.NotAfter.ToUniversalTime() ?? _record.CurrentNotAfter, removed, nowUtc, result);
+    }
+
+    /// <summary>
+    /// Records what Undo-StitchRenewal may take back: this renewal, while the certificate it replaced is kept. The
+    /// record of the renewal that added the previous certificate goes, so only the newest renewal can be undone.
+    /// </summary>
+    private void RecordCompletion(bool previousRemoved, DateTime nowUtc, IOperationLog log)
+    {
+        string path = CompletedStoreRenewal.PathFor(_pending, Leaf.Thumbprint);
+        try
+        {
+            CompletedStoreRenewal.Delete(_pending, _record.CurrentThumbprint);
+            if (previousRemoved || _previous is null)
+            {
+                CompletedStoreRenewal.Delete(_pending, Leaf.Thumbprint);
+                return;
+            }
+
+            log.Verbose($"Recording in '{path}' that {Leaf.Thumbprint} replaced {_previous.Thumbprint}, for " +
+                "Undo-StitchRenewal.");
+            new CompletedStoreRenewal
+            {
+                CompletedUtc = nowUtc,
+                Subject = Leaf.Subject,
+                CertStoreLocation = Store.ToString(),
+                RenewedThumbprint = Leaf.Thumbprint,
+                PreviousThumbprint = _previous.Thumbprint,
+            }.Save(_pending);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StitchMtlsException)
+        {
+            // The renewal itself is done and in use; only the way back is lost, and undo then refuses.
+            log.Warning($"The renewal is complete, but its record '{path}' could not be updated ({ex.Message}), " +
+                "so Undo-StitchRenewal cannot switch back from it.");
+        }
     }
 
     /// <summary>
@@ -559,11 +664,15 @@ public sealed class StoreRenewalCompletion : IDisposable
 /// <summary>A switch back from a renewed store certificate to the previous one, checked and ready.</summary>
 public sealed class StoreRenewalUndo : IDisposable
 {
-    internal StoreRenewalUndo(CertificateStorePath store, X509Certificate2 renewed, X509Certificate2 previous)
+    private readonly PendingKeyFolder _pending;
+
+    internal StoreRenewalUndo(CertificateStorePath store, X509Certificate2 renewed, X509Certificate2 previous,
+        PendingKeyFolder pending)
     {
         Store = store;
         Renewed = renewed;
         Previous = previous;
+        _pending = pending;
     }
 
     public CertificateStorePath Store { get; }
@@ -575,12 +684,22 @@ public sealed class StoreRenewalUndo : IDisposable
     public X509Certificate2 Previous { get; }
 
     /// <summary>
-    /// Removes the renewed certificate and its key; the previous one, still in the store, is then the newest
-    /// valid certificate with the common name. The renewed certificate cannot be added back: its key is gone.
+    /// Removes the renewed certificate and its key, and the record of its renewal, so that a second undo has
+    /// nothing to undo; the previous one, still in the store, is then the certificate the common name picks. The
+    /// renewed certificate cannot be added back: its key is gone.
     /// </summary>
     public StitchRenewal Apply(DateTime nowUtc, IOperationLog log)
     {
         StoreRenewal.RemoveWithKey(Store, Renewed, log);
+        try
+        {
+            CompletedStoreRenewal.Delete(_pending, Renewed.Thumbprint);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Harmless left behind: it names a certificate that is no longer in the store.
+            log.Warning($"The record of the undone renewal could not be deleted ({ex.Message}).");
+        }
         return StoreRenewal.Describe("Undone", Store, Previous, Renewed.Thumbprint, Renewed.NotAfter.ToUniversalTime(),
             previousRemoved: true, nowUtc, testResult: null);
     }

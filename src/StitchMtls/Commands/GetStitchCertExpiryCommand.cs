@@ -229,13 +229,51 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
             return;
         }
 
-        foreach (X509Certificate2 certificate in certificates)
+        IReadOnlyList<X509Certificate2> sameStore = location.Thumbprint is null
+            ? certificates
+            : ReadWholeStore(location.Store);
+        try
         {
-            using (certificate)
+            foreach (X509Certificate2 certificate in certificates)
             {
-                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays,
-                    location.WithThumbprint(certificate.Thumbprint).ToString()));
+                Emit(EvaluateInStore(certificate, sameStore, location.Store));
             }
+        }
+        finally
+        {
+            foreach (X509Certificate2 certificate in certificates.Concat(sameStore).Distinct())
+            {
+                certificate.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A store certificate's expiry; <c>Superseded</c> when a renewed one with its key replaced it.</summary>
+    private StitchCertExpiry EvaluateInStore(X509Certificate2 certificate, IReadOnlyList<X509Certificate2> sameStore,
+        Store.CertificateStorePath store)
+    {
+        string? successor = ExpiryCalculator.SuccessorOf(certificate, sameStore, _now)?.Thumbprint;
+        if (successor is not null)
+        {
+            WriteVerbose($"{certificate.Thumbprint} ('{certificate.Subject}') is superseded by {successor}, which " +
+                "has the same subject and its key and is valid: it needs no renewal. Remove it when no longer " +
+                $"needed: Remove-StitchCertificate -Thumbprint {certificate.Thumbprint}.");
+        }
+
+        return ExpiryCalculator.Evaluate(certificate, _now, _reminderDays,
+            store.WithThumbprint(certificate.Thumbprint).ToString(), successor);
+    }
+
+    /// <summary>Every certificate of the store, for finding successors; none when it cannot be read.</summary>
+    private static IReadOnlyList<X509Certificate2> ReadWholeStore(Store.CertificateStorePath store)
+    {
+        try
+        {
+            return Store.StoreCertificates.Read(store);
+        }
+        catch (StitchMtlsException)
+        {
+            return Array.Empty<X509Certificate2>();
         }
     }
 
@@ -289,16 +327,46 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
         {
             try
             {
-                X509Certificate2 certificate = ParameterSetName == ThumbprintSet
+                using X509Certificate2 certificate = ParameterSetName == ThumbprintSet
                     ? Store.StoreCertificates.FindByThumbprint(store, wanted)
-                    : Store.StoreCertificates.FindNewestByCommonName(store, wanted);
-                Emit(ExpiryCalculator.Evaluate(certificate, _now, _reminderDays,
-                    store.WithThumbprint(certificate.Thumbprint).ToString()));
+                    : FindInUseByCommonName(store, wanted);
+                IReadOnlyList<X509Certificate2> sameStore = ReadWholeStore(store);
+                try
+                {
+                    Emit(EvaluateInStore(certificate, sameStore, store));
+                }
+                finally
+                {
+                    foreach (X509Certificate2 other in sameStore)
+                    {
+                        other.Dispose();
+                    }
+                }
             }
             catch (StitchMtlsException ex)
             {
                 WriteFailure(ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// The certificate every other cmdlet's -CommonName connects with (the newest valid one with a key), so the
+    /// report watches the certificate in use; when none is usable, the newest with the name, and a warning why.
+    /// </summary>
+    private X509Certificate2 FindInUseByCommonName(Store.CertificateStorePath store, string commonName)
+    {
+        try
+        {
+            return Store.StoreCertificates.FindByCommonName(store, commonName, _now, requireKey: true);
+        }
+        catch (StitchMtlsException ex) when (ex.ErrorId is "PrivateKeyMissing" or "CertificateExpired"
+            or "CertificateNotYetValid")
+        {
+            X509Certificate2 newest = Store.StoreCertificates.FindNewestByCommonName(store, commonName);
+            WriteWarning($"No certificate with the common name '{commonName}' in '{store}' can connect now " +
+                $"({ex.ErrorId}: {ex.Message}) Reporting the newest one, {newest.Thumbprint}, instead.");
+            return newest;
         }
     }
 

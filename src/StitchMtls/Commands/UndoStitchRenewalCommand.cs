@@ -7,8 +7,11 @@ namespace StitchMtls.Commands;
 /// Switches back to the certificate and key a renewal replaced, while that certificate is valid: for files by
 /// renaming the previous pair back; in a certificate store by removing the renewed certificate and its key.
 /// </summary>
+// High: in a store the undo deletes the renewed key for good, so it asks unless -Force or -Confirm:$false, and
+// refuses where no one can answer. File mode only renames (and can switch forward again): it asks as a Medium
+// impact cmdlet would, which ConfirmAt decides, since ShouldProcess alone would use the High impact.
 [Cmdlet(VerbsCommon.Undo, "StitchRenewal", DefaultParameterSetName = FileSet, SupportsShouldProcess = true,
-    ConfirmImpact = ConfirmImpact.Medium)]
+    ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(StitchRenewal))]
 public sealed class UndoStitchRenewalCommand : RenewalTargetCmdlet
 {
@@ -34,6 +37,12 @@ public sealed class UndoStitchRenewalCommand : RenewalTargetCmdlet
     [ArgumentCompleter(typeof(CertStoreLocationCompleter))]
     public string CertStoreLocation { get; set; } = Store.CertificateStorePath.CurrentUserMy;
 
+    /// <summary>Store mode: delete the renewed certificate and key without asking.</summary>
+    [Parameter(ParameterSetName = FileSet)]
+    [Parameter(ParameterSetName = ThumbprintSet)]
+    [Parameter(ParameterSetName = CommonNameSet)]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         try
@@ -46,7 +55,7 @@ public sealed class UndoStitchRenewalCommand : RenewalTargetCmdlet
 
             RenewalPaths paths = RenewalPaths.For(ToFileSystemPath(CertificatePath),
                 KeyPath is null ? null : ToFileSystemPath(KeyPath));
-            if (!ShouldProcess(paths.CertificatePath,
+            if (!ConfirmAt(ConfirmImpact.Medium, paths.CertificatePath,
                 $"Switch back to '{paths.PreviousCertificatePath}' and '{paths.PreviousKeyPath}'"))
             {
                 return;
@@ -66,13 +75,51 @@ public sealed class UndoStitchRenewalCommand : RenewalTargetCmdlet
             ResolveStoreTarget(CertificatePath, Thumbprint, CertStoreLocation);
         using Store.StoreRenewalUndo undo = Store.StoreRenewal.PrepareUndo(store, thumbprint,
             ParameterSetName == CommonNameSet ? CommonName : null, DateTime.UtcNow);
-        if (!ShouldProcess(undo.Store.WithThumbprint(undo.Renewed.Thumbprint).ToString(),
-            $"Remove the renewed certificate and its key (it cannot be added back), leaving " +
-            $"{undo.Previous.Thumbprint}, valid until {undo.Previous.NotAfter.ToUniversalTime():yyyy-MM-dd}, in use"))
+        string target = undo.Store.WithThumbprint(undo.Renewed.Thumbprint).ToString();
+        string action = "Remove the renewed certificate and delete its private key for good (it cannot be added " +
+            $"back), leaving {undo.Previous.Thumbprint}, valid until " +
+            $"{undo.Previous.NotAfter.ToUniversalTime():yyyy-MM-dd}, in use";
+        if (!(Force && !ConfirmNamed && !WhatIfRequested) && !ConfirmAt(ConfirmImpact.High, target, action))
         {
             return;
         }
 
         WriteObject(undo.Apply(DateTime.UtcNow, new DirectLog(this)));
+    }
+
+    private bool ConfirmNamed => MyInvocation.BoundParameters.ContainsKey("Confirm");
+
+    private bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf)
+        ? ((SwitchParameter)whatIf).IsPresent
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference", false));
+
+    /// <summary>
+    /// ShouldProcess as a cmdlet of <paramref name="impact"/> would do it: it asks only when $ConfirmPreference (or
+    /// -Confirm) says so, and where it would have to ask but no one can answer, it refuses with
+    /// <c>ConfirmationRequired</c> rather than fail in the host.
+    /// </summary>
+    private bool ConfirmAt(ConfirmImpact impact, string target, string action)
+    {
+        if (ConfirmNamed || WhatIfRequested)
+        {
+            return ShouldProcess(target, action);
+        }
+
+        var preference = LanguagePrimitives.ConvertTo<ConfirmImpact>(
+            GetVariableValue("ConfirmPreference", ConfirmImpact.High));
+        if (preference == ConfirmImpact.None || impact < preference)
+        {
+            WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+            return true;
+        }
+
+        if (!CanPrompt)
+        {
+            throw new StitchMtlsException("ConfirmationRequired", FailureCategory.InvalidOperation,
+                $"{action} on '{target}': this session cannot show a confirmation prompt, so nothing was changed. " +
+                "Add -Force (or -Confirm:$false) to run it unattended.", target);
+        }
+
+        return ShouldProcess(target, action);
     }
 }
