@@ -229,6 +229,11 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
             return;
         }
 
+        if (certificates.Count == 0)
+        {
+            WriteVerbose($"{location} holds no certificates (or was never created); nothing to report from it.");
+        }
+
         foreach (X509Certificate2 certificate in certificates)
         {
             using (certificate)
