@@ -153,6 +153,7 @@ try { & $Command -CertificatePath $Chain -Confirm -WarningAction SilentlyContinu
             -TimeoutSeconds 300
 
         $run.Output.Trim() | Should -Be "ConfirmationRequired,StitchMtls.Commands.$Type" -Because $run.Error
+        $run.Output | Should -Not -BeLike '*What if:*' -Because 'nothing is rehearsed when the prompt is refused'
         Get-ChildItem -LiteralPath (Split-Path $pair.ChainPath) | ForEach-Object Name | Should -Be $before
     }
 
