@@ -179,8 +179,8 @@ public sealed class MtlsConnectionPool : IDisposable
         if (_forgotten)
         {
             throw new StitchMtlsException("ClientCertificateRemoved", FailureCategory.InvalidOperation,
-                $"The client certificate {CertificateThumbprint} was removed in this session " +
-                "(Remove-StitchCertificate), so its connections and tokens were dropped and cannot be used again. " +
+                $"The client certificate {CertificateThumbprint} and its key were removed in this session, so " +
+                "its connections and tokens were dropped and cannot be used again. " +
                 "Get a new token with the current certificate (Get-StitchAccessToken -CommonName or -Thumbprint).",
                 CertificateThumbprint);
         }
