@@ -1,5 +1,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
+    . (Join-Path $PSScriptRoot 'common/IsolatedStore.ps1')
 
     $clientId = 'test-client'
     $clientSecret = 'token-secret-' + [guid]::NewGuid().ToString('N')
@@ -239,6 +240,57 @@ Describe 'Get-StitchAccessToken' {
             -ClientAssertionCertificate (Get-SigningCertificate $client)
 
         $token.ClientAuthentication | Should -Be 'private_key_jwt'
+    }
+
+    It 'signs the private_key_jwt assertion with a Cert:\ store certificate, and refuses bad store paths' {
+        $storeHome = Join-Path $TestDrive 'assertion-store'
+        New-Item -ItemType Directory -Path $storeHome | Out-Null
+        $arguments = $gateway.Uri.ToString(), $pki.Root, $client.ChainPath, $client.KeyPath, $client.LeafPath,
+            $clientId
+        $outcome = Invoke-IsolatedStep -UserHome $storeHome -ArgumentList $arguments {
+            param($Uri, $Root, $Chain, $Key, $Leaf, $ClientId)
+            $signing = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile($Leaf, $Key)
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+            $store.Open('ReadWrite'); $store.Add($signing); $store.Close()
+            $connection = @{
+                Endpoint = $Uri; CertificatePath = $Chain; KeyPath = $Key; ServerCertificateAuthority = $Root
+                ClientId = $ClientId; TimeoutSec = 20; Force = $true
+            }
+            $failures = [ordered]@{}
+            $paths = [ordered]@{
+                Missing = "Cert:\CurrentUser\My\$('A' * 40)"
+                Root    = "Cert:\CurrentUser\Root\$($signing.Thumbprint)"
+                Store   = 'Cert:\CurrentUser\My'
+                Machine = "Cert:\LocalMachine\My\$($signing.Thumbprint)"
+            }
+            foreach ($name in $paths.Keys) {
+                $failures[$name] = try {
+                    Get-StitchAccessToken @connection -ClientAssertionCertificate $paths[$name] | Out-Null
+                    ''
+                }
+                catch { $_.FullyQualifiedErrorId }
+            }
+            $token = Get-StitchAccessToken @connection -Verbose 4>&1 `
+                -ClientAssertionCertificate "Cert:\CurrentUser\My\$($signing.Thumbprint)"
+            $verbose = @($token | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+            [pscustomobject]@{
+                Authentication = @($token | Where-Object { $_ -notin $verbose })[0].ClientAuthentication
+                Verbose        = $verbose -join ' '
+                Thumbprint     = $signing.Thumbprint
+                Failures       = [pscustomobject]$failures
+            }
+        }
+
+        $outcome.PSObject.Properties.Name | Should -Not -Contain 'ErrorId' -Because ($outcome | Out-String)
+        $outcome.Authentication | Should -Be 'private_key_jwt'
+        $outcome.Verbose | Should -BeLike "*Signing the client assertion with*$($outcome.Thumbprint)*"
+        $command = 'StitchMtls.Commands.GetStitchAccessTokenCommand'
+        $outcome.Failures.Missing | Should -Be "CertificateNotFound,$command"
+        $outcome.Failures.Root | Should -Be "CertStorePathInvalid,$command"
+        $outcome.Failures.Store | Should -Be "CertStorePathInvalid,$command"
+        if (-not $IsWindows) {
+            $outcome.Failures.Machine | Should -Be "PlatformNotSupported,$command"
+        }
     }
 
     It 'is refused when the assertion is signed by a key the client did not register, naming that certificate' {

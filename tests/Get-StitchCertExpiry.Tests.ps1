@@ -266,6 +266,47 @@ Get-StitchCertExpiry -Path $Folder -FailOnReminder:$Fail -WarningAction Silently
         $passing.Output | Should -BeLike '*after the check*'
     }
 
+    It 'treats a Cert:\CurrentUser\My that was never created as empty, for scans and lookups' {
+        $freshHome = Join-Path $TestDrive 'never-created-store'
+        New-Item -ItemType Directory -Path $freshHome | Out-Null
+        $script = Join-Path $TestDrive 'never-created-store.ps1'
+        Set-Content -LiteralPath $script -Value @'
+Import-Module $env:STITCH_MODULE_MANIFEST
+$missing = 'A' * 40
+function Get-FailureId([scriptblock] $Call) {
+    try { & $Call | Out-Null; '' } catch { $_.FullyQualifiedErrorId + '|' + $_.Exception.Message }
+}
+$scan = @(Get-StitchCertExpiry -Path 'Cert:\CurrentUser\My' -FailOnReminder -Verbose 4>&1)
+$credential = [pscredential]::new('id', (ConvertTo-SecureString 's' -AsPlainText -Force))
+[pscustomobject]@{
+    Results   = @($scan | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).Count
+    Verbose   = ($scan | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join ' '
+    ByThumb   = Get-FailureId { Get-StitchCertExpiry -Thumbprint $missing -ErrorAction Stop }
+    ByName    = Get-FailureId { Get-StitchCertExpiry -CommonName stitch-none.example.com -ErrorAction Stop }
+    ByPath    = Get-FailureId { Get-StitchCertExpiry -LiteralPath "Cert:\CurrentUser\My\$missing" -ErrorAction Stop }
+    TokenName = Get-FailureId {
+        Get-StitchAccessToken -Endpoint 'https://127.0.0.1:9/' -CommonName stitch-none.example.com -NoProxy `
+            -Credential $credential -ErrorAction Stop
+    }
+    Created   = Test-Path -LiteralPath (Join-Path $HOME '.dotnet/corefx/cryptography/x509stores/my')
+} | ConvertTo-Json -Compress
+'@
+        $run = Invoke-TestPwsh -File $script -Environment @{ HOME = $freshHome }
+
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $run.Error | Should -BeNullOrEmpty
+        $result = ($run.Output -split "`n" | Where-Object { $_ -like '{*' }) | ConvertFrom-Json
+        $result.Results | Should -Be 0
+        $result.Verbose | Should -BeLike '*Cert:\CurrentUser\My holds no certificates (or was never created)*'
+        $result.ByThumb | Should -BeLike 'CertificateNotFound,StitchMtls.Commands.GetStitchCertExpiryCommand|*'
+        $result.ByName | Should -BeLike 'CertificateNotFound,*|*Import-StitchChain -CertStoreLocation*'
+        $result.ByPath | Should -BeLike 'CertificateNotFound,StitchMtls.Commands.GetStitchCertExpiryCommand|*'
+        $result.TokenName | Should -BeLike 'CertificateNotFound,StitchMtls.Commands.GetStitchAccessTokenCommand|*'
+        if (-not $IsWindows) {
+            $result.Created | Should -BeFalse -Because 'reading must not create the store'
+        }
+    }
+
     It 'reads Cert:\CurrentUser\My in a process whose HOME is a fresh folder' {
         $storeHome = Join-Path $TestDrive 'store-home'
         New-Item -ItemType Directory -Path $storeHome | Out-Null

@@ -110,6 +110,30 @@ Describe 'Invoke-StitchApi GraphQL' {
         $result.__typename | Should -Be 'Query'
     }
 
+    It 'refuses a token whose certificate Remove-StitchCertificate deleted, with ClientCertificateRemoved' {
+        # A certificate of its own: removal closes the session's pools of that thumbprint only.
+        $doomed = New-TestClientCertificate -Pki $pki -CommonName 'stitch-api.example.com' `
+            -OutDir (Join-Path $TestDrive 'doomed')
+        $connection = Get-Connection
+        $connection.CertificatePath = $doomed.ChainPath
+        $connection.KeyPath = $doomed.KeyPath
+        $token = Get-StitchAccessToken @connection
+        ($token | Invoke-StitchApi -Endpoint $gateways['none'].Uri -Query '{ __typename }').__typename |
+            Should -Be 'Query'
+
+        $output = Remove-StitchCertificate -CertificatePath $doomed.ChainPath -KeyPath $doomed.KeyPath -Force `
+            -WarningAction SilentlyContinue -Verbose 4>&1
+        $removal = @($output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })[0]
+        $before = (Get-PathRequest -Gateway $gateways['none'] -Path '/graphql').Count
+
+        { $token | Invoke-StitchApi -Endpoint $gateways['none'].Uri -Query '{ __typename }' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClientCertificateRemoved,StitchMtls.Commands.InvokeStitchApiCommand'
+        "$($output -match 'Closed \d+ connection pool')" | Should -BeLike "*$($removal.Thumbprint)*"
+        $token.CertificateThumbprint | Should -Be $removal.Thumbprint
+        Start-Sleep -Milliseconds 300
+        (Get-PathRequest -Gateway $gateways['none'] -Path '/graphql').Count | Should -Be $before
+    }
+
     It 'refuses connection parameters with a piped token, whose own settings would be used' {
         $connection = Get-Connection
         $token = Get-StitchAccessToken @connection

@@ -139,6 +139,18 @@ Describe 'New-StitchCsr' {
         Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
     }
 
+    It 'under -WhatIf names a missing folder and says nothing was changed' {
+        $folder = Join-Path $TestDrive 'whatif-missing'
+
+        $failure = { New-StitchCsr -CommonName 'stitch-prod.example.com' -Organization 'Example Ltd' -Path $folder `
+                -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FolderNotFound,StitchMtls.Commands.NewStitchCsrCommand' -PassThru
+
+        "$failure" | Should -BeLike "*folder '$folder' does not exist*Create the folder first*"
+        "$failure" | Should -BeLike '*-WhatIf: nothing was changed*'
+        $folder | Should -Not -Exist
+    }
+
     It 'takes its input from the pipeline by property name' {
         $folder = Join-Path $TestDrive 'pipeline'
         New-Item -ItemType Directory -Path $folder | Out-Null

@@ -62,10 +62,8 @@ try { Remove-StitchCertificate -CertificatePath $Chain -KeyPath $Key } catch { $
     It 'refuses a key that does not belong to the certificate, even with -Force, and removes nothing' {
         $first = New-Pair -Name 'first'
         $second = New-Pair -Name 'second'
-        Remove-StitchCertificate -CertificatePath $first.ChainPath -KeyPath $second.KeyPath -Force `
-            -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'KeyCertificateMismatch,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        { Remove-StitchCertificate -CertificatePath $first.ChainPath -KeyPath $second.KeyPath -Force } |
+            Should -Throw -ErrorId 'KeyCertificateMismatch,StitchMtls.Commands.RemoveStitchCertificateCommand'
         $first.ChainPath | Should -Exist
         $second.KeyPath | Should -Exist
     }
@@ -112,12 +110,10 @@ Remove-StitchCertificate -CertificatePath $Chain -WhatIf
         Remove-Item -LiteralPath $pair.KeyPath
         Copy-Item -LiteralPath $other.KeyPath -Destination $pair.KeyPath
 
-        Remove-StitchCertificate -CertificatePath $pair.ChainPath -Force -ErrorVariable errors `
-            -ErrorAction SilentlyContinue
+        $failure = { Remove-StitchCertificate -CertificatePath $pair.ChainPath -Force } |
+            Should -Throw -ErrorId 'KeyPathRequired,StitchMtls.Commands.RemoveStitchCertificateCommand' -PassThru
 
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'KeyPathRequired,StitchMtls.Commands.RemoveStitchCertificateCommand'
-        $errors[0].Exception.Message | Should -BeLike '*Nothing was removed*-KeyPath*-CertificateOnly*'
+        $failure.Exception.Message | Should -BeLike '*Nothing was removed*-KeyPath*-CertificateOnly*'
         $pair.ChainPath | Should -Exist
         $pair.KeyPath | Should -Exist
     }
@@ -135,10 +131,8 @@ Remove-StitchCertificate -CertificatePath $Chain -WhatIf
 
     It 'refuses -CertificateOnly together with -KeyPath' {
         $pair = New-Pair -Name 'only-and-key'
-        Remove-StitchCertificate -CertificatePath $pair.ChainPath -KeyPath $pair.KeyPath -CertificateOnly -Force `
-            -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'CertificateOnlyWithKeyPath,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        { Remove-StitchCertificate -CertificatePath $pair.ChainPath -KeyPath $pair.KeyPath -CertificateOnly -Force } |
+            Should -Throw -ErrorId 'CertificateOnlyWithKeyPath,StitchMtls.Commands.RemoveStitchCertificateCommand'
         $pair.ChainPath | Should -Exist
     }
 
@@ -159,13 +153,61 @@ try { & $Command -CertificatePath $Chain -Confirm -WarningAction SilentlyContinu
             -TimeoutSeconds 300
 
         $run.Output.Trim() | Should -Be "ConfirmationRequired,StitchMtls.Commands.$Type" -Because $run.Error
+        $run.Output | Should -Not -BeLike '*What if:*' -Because 'nothing is rehearsed when the prompt is refused'
         Get-ChildItem -LiteralPath (Split-Path $pair.ChainPath) | ForEach-Object Name | Should -Be $before
     }
 
     It 'needs at least one file' {
-        Remove-StitchCertificate -Force -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId |
-            Should -Be 'NothingToRemove,StitchMtls.Commands.RemoveStitchCertificateCommand'
+        { Remove-StitchCertificate -Force } |
+            Should -Throw -ErrorId 'NothingToRemove,StitchMtls.Commands.RemoveStitchCertificateCommand'
+    }
+
+    It 'ends a pwsh -File script on <Case>, so a clean-up with a mistake does not exit 0' -TestCases @(
+        @{ Case = 'a thumbprint not in the store'; Call = 'Remove-StitchCertificate -Thumbprint (''A'' * 40) -Force'
+            ErrorId = 'CertificateNotFound'; Command = 'RemoveStitchCertificateCommand' }
+        @{ Case = 'a malformed thumbprint'; Call = 'Remove-StitchCertificate -Thumbprint ''not-hex'' -Force'
+            ErrorId = 'ThumbprintInvalid'; Command = 'RemoveStitchCertificateCommand' }
+        @{ Case = 'an export of a missing thumbprint'
+            Call = 'Export-StitchCertificate -Thumbprint (''A'' * 40) -PfxPath (Join-Path $HOME ''x.pfx'') ' +
+                '-PfxPassword (ConvertTo-SecureString p -AsPlainText -Force)'
+            ErrorId = 'CertificateNotFound'; Command = 'ExportStitchCertificateCommand' }
+        @{ Case = 'an export of a malformed thumbprint'
+            Call = 'Export-StitchCertificate -Thumbprint ''not-hex'' -PfxPath (Join-Path $HOME ''x.pfx'') ' +
+                '-PfxPassword (ConvertTo-SecureString p -AsPlainText -Force)'
+            ErrorId = 'ThumbprintInvalid'; Command = 'ExportStitchCertificateCommand' }
+    ) {
+        $storeHome = Join-Path $TestDrive "terminating-$($ErrorId)-$($Command)"
+        New-Item -ItemType Directory -Path $storeHome -Force | Out-Null
+        $script = Join-Path $storeHome 'cleanup.ps1'
+        Set-Content -LiteralPath $script -Value @"
+Import-Module `$env:STITCH_MODULE_MANIFEST
+try { $Call } catch { 'caught ' + `$_.FullyQualifiedErrorId }
+$Call
+'script continued'
+"@
+        $run = Invoke-TestPwsh -File $script -Environment @{ HOME = $storeHome } -TimeoutSeconds 120
+
+        $run.ExitCode | Should -Not -Be 0
+        $run.Output | Should -BeLike "*caught $ErrorId,StitchMtls.Commands.$Command*"
+        $run.Output | Should -Not -BeLike '*script continued*'
+        $run.Error | Should -BeLike "*$ErrorId*"
+    }
+
+    It 'stops at the first piped item that fails and leaves the rest untouched' {
+        $first = New-Pair -Name 'piped-first'
+        $other = New-Pair -Name 'piped-other'
+        $last = New-Pair -Name 'piped-last'
+        $items = @(
+            [pscustomobject]@{ CertificatePath = $first.ChainPath; KeyPath = $other.KeyPath }
+            [pscustomobject]@{ CertificatePath = $last.ChainPath; KeyPath = $last.KeyPath }
+        )
+
+        { $items | Remove-StitchCertificate -Force -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'KeyCertificateMismatch,StitchMtls.Commands.RemoveStitchCertificateCommand'
+
+        $first.ChainPath | Should -Exist
+        $last.ChainPath | Should -Exist
+        $last.KeyPath | Should -Exist
     }
 
     It 'removes a store entry by thumbprint in a process whose HOME is a fresh folder' {
@@ -183,12 +225,12 @@ $store.Open('ReadWrite'); $store.Add($certificate); $store.Close()
 Remove-StitchCertificate -Thumbprint $certificate.Thumbprint -WhatIf
 $afterWhatIf = @(Get-StitchCertExpiry -Path 'Cert:\CurrentUser\My').Count
 $removal = Remove-StitchCertificate -Thumbprint $certificate.Thumbprint -Force -WarningAction SilentlyContinue
-$missing = $null
-Remove-StitchCertificate -Thumbprint $certificate.Thumbprint -Force -ErrorVariable missing -ErrorAction SilentlyContinue
+$missing = try { Remove-StitchCertificate -Thumbprint $certificate.Thumbprint -Force; '' }
+catch { $_.FullyQualifiedErrorId }
 [pscustomobject]@{
     AfterWhatIf = $afterWhatIf; AfterRemove = @(Get-StitchCertExpiry -Path 'Cert:\CurrentUser\My').Count
     Removed = $removal.Removed[0]; Expected = "Cert:\CurrentUser\My\$($certificate.Thumbprint)"
-    Missing = $missing[0].FullyQualifiedErrorId
+    Missing = $missing
 } | ConvertTo-Json -Compress
 '@
         $run = Invoke-TestPwsh -File $script -Environment @{ HOME = $storeHome }

@@ -96,6 +96,28 @@ public sealed class AccessTokenProvider
     /// <summary>Forgets every token of the session.</summary>
     public static void ClearCache() => s_cache.Clear();
 
+    /// <summary>
+    /// Forgets the session's tokens and closes its connection pools of the client certificate with
+    /// <paramref name="thumbprint"/>, after the certificate and its key were removed. A token object fetched
+    /// earlier is refused from then on with <c>ClientCertificateRemoved</c>, so a deleted key stops being used in
+    /// this process at once. Other processes keep what they loaded until they end.
+    /// </summary>
+    /// <returns>How many tokens and pools were dropped; 0 when the certificate was not in use here.</returns>
+    public static int Forget(string thumbprint)
+    {
+        int dropped = 0;
+        foreach (KeyValuePair<string, StitchAccessToken> entry in s_cache.ToList())
+        {
+            if (string.Equals(entry.Value.CertificateThumbprint, thumbprint.Trim(), StringComparison.OrdinalIgnoreCase)
+                && s_cache.TryRemove(entry))
+            {
+                dropped++;
+            }
+        }
+
+        return dropped + MtlsConnectionPool.Forget(thumbprint);
+    }
+
     /// <summary>The session's token when it is still good for <see cref="RenewalMargin"/>, else a new one.</summary>
     /// <param name="force">Fetch a new token even when the session holds a good one.</param>
     /// <param name="timeout">How long the token request may take.</param>
@@ -121,6 +143,7 @@ public sealed class AccessTokenProvider
 
     internal async Task<StitchAccessToken> GetAsync(bool force, IOperationLog log, CancellationToken token)
     {
+        Pool.ThrowIfForgotten();
         if (!force && s_cache.TryGetValue(_cacheKey, out StitchAccessToken? cached)
             && !cached.ExpiresWithin(RenewalMargin))
         {

@@ -54,7 +54,8 @@ public sealed class FileSet
             if (folder is not null && !Directory.Exists(folder))
             {
                 throw new StitchMtlsException("FolderNotFound", FailureCategory.ObjectNotFound,
-                    $"Cannot write '{path}' because the folder '{folder}' does not exist.", folder);
+                    $"Cannot write '{path}' because the folder '{folder}' does not exist. Create the folder first " +
+                    "(New-Item -ItemType Directory), or give a folder that exists; nothing was written.", folder);
             }
         }
     }

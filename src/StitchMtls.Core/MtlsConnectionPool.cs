@@ -56,11 +56,13 @@ public sealed class MtlsConnectionPool : IDisposable
     private readonly ConcurrentDictionary<string, MtlsConnector> _connectors = new(StringComparer.Ordinal);
     private readonly HttpClient _client;
     private int _handshakes;
+    private volatile bool _forgotten;
 
     private MtlsConnectionPool(MtlsConnectionSettings settings, string sessionKey)
     {
         _settings = settings;
         SessionKey = sessionKey;
+        CertificateThumbprint = settings.Certificate.Leaf.Thumbprint;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = ConnectAsync,
@@ -80,7 +82,8 @@ public sealed class MtlsConnectionPool : IDisposable
     /// <summary>The certificate the pool presents.</summary>
     public ClientCertificate Certificate => _settings.Certificate;
 
-    public string CertificateThumbprint => _settings.Certificate.Leaf.Thumbprint;
+    /// <summary>The certificate's thumbprint, kept as text so it can still be shown after the pool closed.</summary>
+    public string CertificateThumbprint { get; }
 
     /// <summary>
     /// What tells this pool apart from the session's others: the certificate, the server CAs and the proxy
@@ -122,6 +125,33 @@ public sealed class MtlsConnectionPool : IDisposable
     }
 
     /// <summary>
+    /// Closes the session's pools of the certificate with <paramref name="thumbprint"/> for good, after its key
+    /// was deleted: their connections are dropped, and anything still holding one of them (a token object fetched
+    /// earlier) is refused with <c>ClientCertificateRemoved</c>. The next call that finds the certificate again
+    /// opens a new pool.
+    /// </summary>
+    /// <returns>How many pools were closed.</returns>
+    public static int Forget(string thumbprint)
+    {
+        int closed = 0;
+        string prefix = thumbprint.Trim().ToUpperInvariant() + "\n";
+        foreach (string key in s_session.Keys.Where(key => key.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            if (s_session.TryRemove(key, out Lazy<MtlsConnectionPool>? pool) && pool.IsValueCreated)
+            {
+                pool.Value._forgotten = true;
+                pool.Value.Dispose();
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
+    /// <summary>True once <see cref="Forget"/> closed this pool because its certificate was removed.</summary>
+    public bool IsForgotten => _forgotten;
+
+    /// <summary>
     /// Sends a request to <paramref name="target"/> (an https URI) over a pooled connection. The handler speaks
     /// plain HTTP over the stream the connect callback returns, which is already TLS; the Host header keeps the
     /// https authority the server expects.
@@ -129,6 +159,7 @@ public sealed class MtlsConnectionPool : IDisposable
     internal Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri target, HttpContent? content,
         AuthenticationHeaderValue? authorization, IOperationLog log, CancellationToken token)
     {
+        ThrowIfForgotten();
         var plainUri = new Uri($"http://{target.Host}:{target.Port}{target.PathAndQuery}");
         var request = new HttpRequestMessage(method, plainUri) { Content = content };
         request.Headers.Host = target.Authority;
@@ -141,6 +172,19 @@ public sealed class MtlsConnectionPool : IDisposable
 
     /// <summary>The proxy a connection to <paramref name="target"/> goes through, or null.</summary>
     internal Uri? ProxyFor(Uri target) => ProxyTunnel.Choose(target, _settings.Proxy, _settings.NoProxy);
+
+    /// <exception cref="StitchMtlsException"><c>ClientCertificateRemoved</c>.</exception>
+    internal void ThrowIfForgotten()
+    {
+        if (_forgotten)
+        {
+            throw new StitchMtlsException("ClientCertificateRemoved", FailureCategory.InvalidOperation,
+                $"The client certificate {CertificateThumbprint} and its key were removed in this session, so " +
+                "its connections and tokens were dropped and cannot be used again. " +
+                "Get a new token with the current certificate (Get-StitchAccessToken -CommonName or -Thumbprint).",
+                CertificateThumbprint);
+        }
+    }
 
     public void Dispose()
     {

@@ -20,8 +20,12 @@ public abstract class StitchApiCmdlet : ClientConnectionCmdlet
     [ValidateNotNullOrEmpty]
     public string? ClientId { get; set; }
 
-    /// <summary>Signs a private_key_jwt client assertion instead of sending a client secret.</summary>
+    /// <summary>
+    /// Signs a private_key_jwt client assertion instead of sending a client secret: a certificate with its key,
+    /// a certificate file, or a <c>Cert:\&lt;location&gt;\My\&lt;thumbprint&gt;</c> path, as -Certificate takes.
+    /// </summary>
     [Parameter]
+    [CertificateStorePathTransformation]
     public X509Certificate2? ClientAssertionCertificate { get; set; }
 
     [Parameter]
@@ -72,12 +76,20 @@ public abstract class StitchApiCmdlet : ClientConnectionCmdlet
             WriteVerbose("-ClientAssertionCertificate is given: the client secret in -Credential is not sent.");
         }
 
+        X509Certificate2? assertion = ClientAssertionCertificate;
+        if (assertion is CertificateStorePathReference reference)
+        {
+            assertion = reference.Resolve();
+            WriteVerbose($"Signing the client assertion with '{assertion.Subject}' ({assertion.Thumbprint}) from " +
+                $"'{reference.Path}'.");
+        }
+
         return new AccessTokenProvider(new AccessTokenRequest
         {
             Endpoint = tokenEndpoint,
             ClientId = ClientId ?? Credential?.UserName ?? string.Empty,
             ClientSecret = secret,
-            AssertionCertificate = ClientAssertionCertificate,
+            AssertionCertificate = assertion,
             Scopes = Scope,
         }, pool);
     }

@@ -26,8 +26,26 @@ public abstract class StitchCmdlet : PSCmdlet
         var category = Enum.TryParse(exception.Category.ToString(), out ErrorCategory parsed)
             ? parsed
             : ErrorCategory.NotSpecified;
-        return new ErrorRecord(exception, exception.ErrorId, category, exception.Target);
+        var record = new ErrorRecord(exception, exception.ErrorId, category, exception.Target);
+        AddWhatIfNote(record);
+        return record;
     }
+
+    /// <summary>
+    /// Under -WhatIf a failure found while checking (a missing folder, a file that exists) is still reported, so
+    /// the rehearsal shows what the real run would hit; the note says that nothing was changed.
+    /// </summary>
+    private void AddWhatIfNote(ErrorRecord record)
+    {
+        if (IsSwitchOn("WhatIf"))
+        {
+            record.ErrorDetails = new ErrorDetails($"{record.Exception.Message} (-WhatIf: nothing was changed; the " +
+                "real run would stop with this error.)");
+        }
+    }
+
+    private bool IsSwitchOn(string name) => MyInvocation.BoundParameters.TryGetValue(name, out object? value)
+        && value is SwitchParameter { IsPresent: true };
 
     /// <summary>One item failed: report it and let the pipeline go on.</summary>
     protected void WriteFailure(StitchMtlsException exception) => WriteError(ToErrorRecord(exception));
@@ -46,6 +64,7 @@ public abstract class StitchCmdlet : PSCmdlet
         var qualified = new ErrorRecord(exception, $"{exception.ErrorId},{GetType().FullName}",
             record.CategoryInfo.Category, exception.Target);
         qualified.CategoryInfo.Activity = MyInvocation.MyCommand.Name;
+        AddWhatIfNote(qualified);
         throw new ScriptTerminatingException(exception.Message, qualified);
     }
 
@@ -74,18 +93,27 @@ public abstract class StitchCmdlet : PSCmdlet
     /// </summary>
     protected new bool ShouldProcess(string target, string action)
     {
+        // Refused before the base method, which would print its "What if:" line ahead of the failed prompt.
+        if (IsSwitchOn("Confirm") && !IsSwitchOn("WhatIf") && !CanPrompt)
+        {
+            ThrowFailure(NoPromptForConfirm(target, action));
+        }
+
         try
         {
             return base.ShouldProcess(target, action);
         }
         catch (Exception ex) when (IsNoPromptFailure(ex))
         {
-            ThrowFailure(new StitchMtlsException("ConfirmationRequired", FailureCategory.InvalidOperation,
-                $"{action} on '{target}': this session cannot show the prompt -Confirm asks for, so nothing was " +
-                "changed. Leave out -Confirm, or use -Confirm:$false, to run it unattended.", target));
+            ThrowFailure(NoPromptForConfirm(target, action));
             return false;
         }
     }
+
+    private static StitchMtlsException NoPromptForConfirm(string target, string action) => new(
+        "ConfirmationRequired", FailureCategory.InvalidOperation, $"{action} on '{target}': this session cannot " +
+        "show the prompt -Confirm asks for, so nothing was changed. Leave out -Confirm, or use -Confirm:$false, to " +
+        "run it unattended.", target);
 
     private static bool IsNoPromptFailure(Exception ex) =>
         ex is System.Management.Automation.Host.HostException or PSInvalidOperationException

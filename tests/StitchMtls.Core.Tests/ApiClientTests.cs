@@ -158,6 +158,31 @@ public class ApiClientTests
     }
 
     [Fact]
+    public async Task ForgettingACertificateRefusesItsTokensAndClosesItsPool()
+    {
+        using var server = new LoopbackApiServer(TestPki.Shared, Answer(_ => new LoopbackResponse(200, Typename)));
+        (StitchApiClient client, AccessTokenProvider tokens) = CreateClient(server);
+        StitchAccessToken token = await tokens.GetAsync(false, s_timeout, NullOperationLog.Instance, default);
+        await client.QueryAsync(Query(), CancellationToken.None);
+        int requests = server.Requests.Count;
+
+        int dropped = AccessTokenProvider.Forget(token.CertificateThumbprint.ToLowerInvariant());
+
+        Assert.Equal(2, dropped);
+        Assert.True(tokens.Pool.IsForgotten);
+        var refused = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            new StitchApiClient(tokens, StitchEndpoint.Resolve(server.Uri.ToString()), s_timeout,
+                NullOperationLog.Instance, token).QueryAsync(Query(), CancellationToken.None));
+        Assert.Equal("ClientCertificateRemoved", refused.ErrorId);
+        Assert.Contains(token.CertificateThumbprint, refused.Message);
+        var renewal = await Assert.ThrowsAsync<StitchMtlsException>(() =>
+            tokens.GetAsync(true, s_timeout, NullOperationLog.Instance, default));
+        Assert.Equal("ClientCertificateRemoved", renewal.ErrorId);
+        Assert.Equal(requests, server.Requests.Count);
+        Assert.Equal(0, AccessTokenProvider.Forget(token.CertificateThumbprint));
+    }
+
+    [Fact]
     public async Task TurnsAnOAuthErrorIntoItsErrorId()
     {
         using var server = new LoopbackApiServer(TestPki.Shared, request => new LoopbackResponse(401,

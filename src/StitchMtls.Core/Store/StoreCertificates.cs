@@ -18,12 +18,12 @@ public static class StoreCertificates
     /// may be read (an expiry report of Root or CA is harmless); only the personal store is ever written.
     /// </summary>
     /// <exception cref="StitchMtlsException">
-    /// <c>CertStoreNotFound</c>, <c>PlatformNotSupported</c> or <c>CertificateNotFound</c>.
+    /// <c>PlatformNotSupported</c> or <c>CertificateNotFound</c>. A store that was never created (a fresh
+    /// account's <c>Cert:\CurrentUser\My</c> on Linux) reads as empty.
     /// </exception>
     public static IReadOnlyList<X509Certificate2> Read(CertificateStorePath path)
     {
-        using X509Store store = StorePlatform.Open(path.Store, write: false);
-        List<X509Certificate2> certificates = store.Certificates.Cast<X509Certificate2>()
+        List<X509Certificate2> certificates = ReadAll(path).Cast<X509Certificate2>()
             .Where(certificate => path.Thumbprint is null
                 || string.Equals(certificate.Thumbprint, path.Thumbprint, StringComparison.OrdinalIgnoreCase))
             .ToList();

@@ -43,7 +43,8 @@ public sealed class ExportStitchCertificateCommand : StitchCmdlet
         }
         catch (StitchMtlsException ex)
         {
-            WriteFailure(ex);
+            // Export names one certificate: when it cannot be exported the script must not carry on as if it had.
+            ThrowScriptTerminating(ex);
         }
         finally
         {

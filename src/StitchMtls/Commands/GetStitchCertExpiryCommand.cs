@@ -229,6 +229,11 @@ public sealed class GetStitchCertExpiryCommand : StitchCmdlet
             return;
         }
 
+        if (certificates.Count == 0)
+        {
+            WriteVerbose($"{location} holds no certificates (or was never created); nothing to report from it.");
+        }
+
         IReadOnlyList<X509Certificate2> sameStore = location.Thumbprint is null
             ? certificates
             : ReadWholeStore(location.Store);

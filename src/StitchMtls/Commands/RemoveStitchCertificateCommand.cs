@@ -53,11 +53,33 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
                     "may be compromised, delete it as well.");
             }
 
+            ForgetInSession(removal.Thumbprint);
             WriteObject(removal);
         }
         catch (StitchMtlsException ex)
         {
-            WriteFailure(ex);
+            // A compromise clean-up must not look done when a step failed (a mistyped thumbprint, a key that does
+            // not match): the failure ends the script, and the items still to come from the pipeline with it.
+            ThrowScriptTerminating(ex);
+        }
+    }
+
+    /// <summary>
+    /// Drops this session's pooled connections and cached tokens of the removed certificate, so a token object
+    /// fetched before the removal refuses further use instead of authenticating with the deleted key.
+    /// </summary>
+    private void ForgetInSession(string? thumbprint)
+    {
+        if (thumbprint is null)
+        {
+            return;
+        }
+
+        int forgotten = AccessTokenProvider.Forget(thumbprint);
+        if (forgotten > 0)
+        {
+            WriteVerbose($"Closed {forgotten} connection pool(s) and token(s) of {thumbprint} in this session; " +
+                "tokens fetched with it now refuse to be used.");
         }
     }
 
