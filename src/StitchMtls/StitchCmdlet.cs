@@ -194,6 +194,25 @@ public abstract class StitchCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// Drops this session's pooled connections and cached tokens of the removed certificate, so a token object
+    /// fetched before the removal refuses further use instead of authenticating with the deleted key.
+    /// </summary>
+    protected void ForgetInSession(string? thumbprint)
+    {
+        if (thumbprint is null)
+        {
+            return;
+        }
+
+        int forgotten = AccessTokenProvider.Forget(thumbprint);
+        if (forgotten > 0)
+        {
+            WriteVerbose($"Closed {forgotten} connection pool(s) and token(s) of {thumbprint} in this session; " +
+                "tokens fetched with it now refuse to be used.");
+        }
+    }
+
     /// <summary>Copies a SecureString into a char array the caller must clear after use.</summary>
     protected static char[] Reveal(SecureString? secure)
     {

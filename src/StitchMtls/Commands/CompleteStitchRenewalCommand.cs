@@ -130,6 +130,10 @@ public sealed class CompleteStitchRenewalCommand : ConnectionOptionsCmdlet
                     completion.CompleteAsync(testOptions, DateTime.UtcNow, pipelineLog, token),
                 $"Completing the renewal of {completion.Leaf.GetNameInfo(X509NameType.SimpleName, false)}");
             WriteObject(renewal);
+            if (renewal.PreviousRemoved)
+            {
+                ForgetInSession(renewal.PreviousThumbprint);
+            }
         }
         catch (StitchMtlsException ex)
         {
@@ -173,6 +177,10 @@ public sealed class CompleteStitchRenewalCommand : ConnectionOptionsCmdlet
                     completion.CompleteAsync(testOptions, RemovePrevious, DateTime.UtcNow, pipelineLog, token),
                 $"Completing the renewal of {completion.Leaf.GetNameInfo(X509NameType.SimpleName, false)}");
             WriteObject(renewal);
+            if (renewal.PreviousRemoved)
+            {
+                ForgetInSession(renewal.PreviousThumbprint);
+            }
         }
         catch (StitchMtlsException ex)
         {

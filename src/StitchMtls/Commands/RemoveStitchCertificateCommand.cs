@@ -64,25 +64,6 @@ public sealed class RemoveStitchCertificateCommand : StitchCmdlet
         }
     }
 
-    /// <summary>
-    /// Drops this session's pooled connections and cached tokens of the removed certificate, so a token object
-    /// fetched before the removal refuses further use instead of authenticating with the deleted key.
-    /// </summary>
-    private void ForgetInSession(string? thumbprint)
-    {
-        if (thumbprint is null)
-        {
-            return;
-        }
-
-        int forgotten = AccessTokenProvider.Forget(thumbprint);
-        if (forgotten > 0)
-        {
-            WriteVerbose($"Closed {forgotten} connection pool(s) and token(s) of {thumbprint} in this session; " +
-                "tokens fetched with it now refuse to be used.");
-        }
-    }
-
     private StitchCertificateRemoval? RemoveFiles()
     {
         string? certificatePath = CertificatePath is null ? null : ToFileSystemPath(CertificatePath);

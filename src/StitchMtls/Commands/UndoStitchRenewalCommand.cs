@@ -84,7 +84,9 @@ public sealed class UndoStitchRenewalCommand : RenewalTargetCmdlet
             return;
         }
 
+        string removed = undo.Renewed.Thumbprint;
         WriteObject(undo.Apply(DateTime.UtcNow, new DirectLog(this)));
+        ForgetInSession(removed);
     }
 
     private bool ConfirmNamed => MyInvocation.BoundParameters.ContainsKey("Confirm");
