@@ -29,14 +29,8 @@ BeforeAll {
     }
 
     function Get-TokenRequestCount {
-        # The gateway's lines reach this process through a pipe: read until two readings 100 ms apart agree.
-        $count = -1
-        do {
-            $previous = $count
-            Start-Sleep -Milliseconds 100
-            $count = @(Get-TestGatewayRequest -Gateway $gateway | Where-Object Path -EQ '/connect/token').Count
-        } while ($count -ne $previous)
-        $count
+        # The gateway's lines reach this process through a pipe: count once they have settled.
+        Get-TestGatewayLineCount -Server $gateway -Pattern '^REQUEST \S+ /connect/token ' -SettleMilliseconds 200
     }
 
     function Get-SigningCertificate {
